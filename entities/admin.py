@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import Entity
+
+
+@admin.register(Entity)
+class EntityAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "wikidata_id", "story_count", "needs_review"]
+    list_filter = ["kind", "needs_review"]
+    search_fields = ["name", "aliases", "short_description"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = [
+        "name", "slug", "kind", "short_description", "biography", "aliases",
+        "wikidata_id", "needs_review",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(story_count=Count("stories"))
+
+    @admin.display(description="Stories", ordering="story_count")
+    def story_count(self, entity):
+        return entity.story_count

@@ -1,0 +1,91 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+
+from stories.fields import RichTextField
+from stories.text import fold, match_keys, unique_slug
+
+
+class EntityQuerySet(models.QuerySet):
+    def matching_name(self, name: str):
+        """Entities whose name or one of whose aliases folds to the same text."""
+        key = fold(name)
+        if not key:
+            return self.none()
+        return self.filter(match_keys__contains=f"|{key}|")
+
+    def in_order(self, ids: list[int]) -> list["Entity"]:
+        """The entities with these ids, in the order given (one query)."""
+        by_id = self.in_bulk(ids)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def public(self):
+        """Entities that at least one story readers can see is about."""
+        from stories.models import Story
+
+        live = Story.objects.published().values("live_revision")
+        return self.filter(story_revisions__in=live).distinct()
+
+
+class Entity(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        PLACE = "place", "Place"
+        ORGANISATION = "organisation", "Organisation"
+        TOPIC = "topic", "Topic"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.TOPIC)
+    short_description = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="One or two sentences, shown on topic cards under stories.",
+    )
+    biography = RichTextField(blank=True)
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names, one per line (e.g. a full legal name). "
+        "The importer matches names against these.",
+    )
+    wikidata_id = models.CharField(
+        "Wikidata id",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^Q[1-9][0-9]*$", "Use a Wikidata id such as Q17.")],
+    )
+    # Folded name and aliases as "|a|b|", so a name lookup is one indexed-ish
+    # LIKE query on every database instead of a scan in Python.
+    match_keys = models.TextField(editable=False, default="")
+    needs_review = models.BooleanField(
+        default=False,
+        help_text="Created by the importer; an editor should check kind and text.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "entities"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Entity, self.name, exclude_pk=self.pk)
+        self.match_keys = match_keys([self.name, *self.alias_list], fold)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("entities:detail", kwargs={"slug": self.slug})
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    @property
+    def wikidata_url(self) -> str:
+        return f"https://www.wikidata.org/wiki/{self.wikidata_id}" if self.wikidata_id else ""

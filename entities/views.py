@@ -1,0 +1,16 @@
+from django.shortcuts import get_object_or_404, render
+
+from stories.models import FAQ, Story
+
+from .models import Entity
+
+
+def entity_detail(request, slug):
+    entity = get_object_or_404(Entity.objects.public(), slug=slug)
+    stories = Story.objects.published().filter(live_revision__entities=entity)
+    context = {
+        "entity": entity,
+        "stories": list(stories.for_listing()),
+        "faqs": list(FAQ.objects.public().filter(entities=entity)),
+    }
+    return render(request, "entities/entity_detail.html", context)

@@ -1,0 +1,398 @@
+"""Reading explainers written in the plain-text format readers see.
+
+A document is a series of fixed headings, in order, each followed by its
+text. This module only parses; turning a parsed document into rows is
+``services.import_explainer``.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .text import fold
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_TITLE_CHARS = 150
+MAX_TITLE_WORDS = 20
+MAX_QUESTION_CHARS = 300
+
+# (key, heading as written); the order is the format's.
+HEADINGS = [
+    ("summary", "What's happened"),
+    ("sections", "What's behind the headline?"),
+    ("papers", "What the papers say"),
+    ("background", "How we got here"),
+    ("faqs", "Go deeper"),
+    ("entities", "More on these topics"),
+]
+_HEADING_BY_KEY = {fold(title): key for key, title in HEADINGS}
+_TITLE_BY_KEY = dict(HEADINGS)
+_BULLETS = {"-", "\u2013", "\u2014", "\u2022", "*"}
+_FAQ_LABELS = {"common question", "common questions"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TERMINAL = (".", "!", "?", ".\u201d", "!\u201d", "?\u201d", '."', '!"', '?"', ".'", ".)")
+
+
+class MalformedDocument(ValueError):
+    """The document is not in the explainer format; nothing was imported."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.message = message
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line else message)
+
+
+@dataclass
+class Line:
+    number: int
+    text: str
+
+
+@dataclass
+class ParsedSection:
+    heading: str
+    paragraphs: list[str]
+
+
+@dataclass
+class ParsedQuestion:
+    question: str
+    paragraphs: list[str]
+    line: int
+
+
+@dataclass
+class ParsedTopic:
+    name: str
+    paragraphs: list[str]
+    line: int
+    was_truncated: bool = False
+
+
+@dataclass
+class ParsedExplainer:
+    summary: str
+    sections: list[ParsedSection]
+    papers: list[str]
+    background: list[str]
+    questions: list[ParsedQuestion]
+    topics: list[ParsedTopic]
+    checksum: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def decode(raw: bytes) -> str:
+    """The document's text, or MalformedDocument naming the first bad line."""
+    if not raw.strip():
+        raise MalformedDocument("the file is empty")
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise MalformedDocument(
+            f"the file is {len(raw):,} bytes; the limit is {MAX_DOCUMENT_BYTES:,}"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise MalformedDocument(
+            f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x})", line
+        ) from None
+    for number, line_text in enumerate(text.splitlines(), start=1):
+        if _CONTROL.search(line_text):
+            raise MalformedDocument("the line contains a control character", number)
+    return text
+
+
+def parse(raw: bytes) -> ParsedExplainer:
+    text = decode(raw)
+    lines = [
+        Line(number, " ".join(line_text.split()))
+        for number, line_text in enumerate(text.splitlines(), start=1)
+    ]
+    blocks = _split_into_blocks(lines)
+    checksum = hashlib.sha256(
+        "\n".join(line.text for line in lines if line.text).encode()
+    ).hexdigest()
+    summary_lines = blocks["summary"]
+    if not summary_lines:
+        raise MalformedDocument(
+            f"\u201c{_TITLE_BY_KEY['summary']}\u201d has no text",
+            blocks["_heading_lines"]["summary"],
+        )
+    warnings: list[str] = []
+    return ParsedExplainer(
+        summary="\n".join(line.text for line in summary_lines),
+        sections=_parse_sections(blocks["sections"], blocks["_heading_lines"]["sections"]),
+        papers=[line.text for line in blocks["papers"]],
+        background=[line.text for line in blocks["background"]],
+        questions=_parse_questions(blocks["faqs"]),
+        topics=_parse_topics(blocks["entities"], warnings),
+        checksum=checksum,
+        warnings=warnings,
+    )
+
+
+def _split_into_blocks(lines: list[Line]) -> dict:
+    order = [key for key, _ in HEADINGS]
+    blocks: dict = {key: [] for key in order}
+    heading_lines: dict[str, int] = {}
+    current = None
+    for line in lines:
+        if not line.text:
+            continue
+        key = _HEADING_BY_KEY.get(fold(line.text))
+        if key is not None:
+            if key in heading_lines:
+                raise MalformedDocument(
+                    f"the heading \u201c{_TITLE_BY_KEY[key]}\u201d appears twice "
+                    f"(first on line {heading_lines[key]})",
+                    line.number,
+                )
+            expected = order[len(heading_lines)]
+            if key != expected:
+                raise MalformedDocument(
+                    f"expected the heading \u201c{_TITLE_BY_KEY[expected]}\u201d "
+                    f"but found \u201c{_TITLE_BY_KEY[key]}\u201d",
+                    line.number,
+                )
+            heading_lines[key] = line.number
+            current = key
+            continue
+        if current is None:
+            raise MalformedDocument(
+                f"text before the first heading \u201c{_TITLE_BY_KEY['summary']}\u201d",
+                line.number,
+            )
+        blocks[current].append(line)
+    missing = [key for key in order if key not in heading_lines]
+    if missing:
+        last = lines[-1].number if lines else 1
+        raise MalformedDocument(
+            "missing the heading"
+            + ("s " if len(missing) > 1 else " ")
+            + ", ".join(f"\u201c{_TITLE_BY_KEY[key]}\u201d" for key in missing),
+            last,
+        )
+    blocks["_heading_lines"] = heading_lines
+    return blocks
+
+
+def _looks_like_title(text: str) -> bool:
+    return (
+        len(text) <= MAX_TITLE_CHARS
+        and len(text.split()) <= MAX_TITLE_WORDS
+        and not text.endswith((".", ",", ";", ":", "\u2026"))
+    )
+
+
+def _parse_sections(lines: list[Line], heading_line: int) -> list[ParsedSection]:
+    """Titled sub-sections: a short title line, then one or more paragraphs."""
+    if not lines:
+        raise MalformedDocument(
+            f"\u201c{_TITLE_BY_KEY['sections']}\u201d has no sections", heading_line
+        )
+    sections: list[ParsedSection] = []
+    title_line = None
+    for line in lines:
+        starts_section = not sections or (
+            sections[-1].paragraphs and _looks_like_title(line.text)
+        )
+        if starts_section:
+            if not _looks_like_title(line.text):
+                raise MalformedDocument(
+                    "expected a section title (a short line without a full stop) "
+                    "before this paragraph",
+                    line.number,
+                )
+            sections.append(ParsedSection(heading=line.text, paragraphs=[]))
+            title_line = line.number
+        else:
+            sections[-1].paragraphs.append(line.text)
+    if not sections[-1].paragraphs:
+        raise MalformedDocument(
+            f"the section \u201c{sections[-1].heading}\u201d has no text", title_line
+        )
+    return sections
+
+
+def _is_bullet(text: str) -> bool:
+    return text in _BULLETS
+
+
+def _parse_questions(lines: list[Line]) -> list[ParsedQuestion]:
+    questions: list[ParsedQuestion] = []
+    expecting_question = False
+    for line in lines:
+        if fold(line.text) in _FAQ_LABELS:
+            continue
+        if _is_bullet(line.text):
+            expecting_question = True
+            continue
+        if expecting_question or not questions:
+            if len(line.text) > MAX_QUESTION_CHARS:
+                raise MalformedDocument(
+                    f"the question is longer than {MAX_QUESTION_CHARS} characters",
+                    line.number,
+                )
+            questions.append(ParsedQuestion(line.text, [], line.number))
+            expecting_question = False
+        else:
+            questions[-1].paragraphs.append(line.text)
+    for question in questions:
+        if not question.paragraphs:
+            raise MalformedDocument(
+                f"the question \u201c{question.question}\u201d has no answer",
+                question.line,
+            )
+    return questions
+
+
+_NAME = re.compile(
+    r"^(?P<name>[^\s,(][^,(]*?)\s*(?:\(|,|\s(?:is|was|are|were|has|had|serves|served)\b)"
+)
+
+
+def _parse_topics(lines: list[Line], warnings: list[str]) -> list[ParsedTopic]:
+    """Blurbs separated by "-" lines; each names its topic in its first words."""
+    blurbs: list[list[Line]] = []
+    for line in lines:
+        if _is_bullet(line.text):
+            blurbs.append([])
+        elif not blurbs:
+            blurbs.append([line])
+        else:
+            blurbs[-1].append(line)
+    topics = []
+    for blurb in blurbs:
+        if not blurb:
+            continue
+        paragraphs, truncated = whole_sentences([line.text for line in blurb])
+        match = _NAME.match(blurb[0].text)
+        name = match.group("name").strip() if match else ""
+        if not name or len(name.split()) > 8 or len(name) > 200 or not name[0].isupper():
+            warnings.append(
+                f"line {blurb[0].number}: could not tell which topic this blurb is "
+                "about; it was skipped"
+            )
+            continue
+        if not paragraphs:
+            warnings.append(
+                f"line {blurb[0].number}: the blurb about {name} has no complete "
+                "sentence; the topic is linked without a description"
+            )
+        topics.append(ParsedTopic(name, paragraphs, blurb[0].number, truncated))
+    return topics
+
+
+def whole_sentences(paragraphs: list[str]) -> tuple[list[str], bool]:
+    """paragraphs cut after their last complete sentence, and whether any text
+    was dropped (a blurb cut off mid-word)."""
+    if not paragraphs or paragraphs[-1].endswith(_TERMINAL):
+        return list(paragraphs), False
+    kept = paragraphs[:-1]
+    # Sentences split at terminal punctuation, so only the last can be cut off.
+    complete = [s for s in split_sentences(paragraphs[-1]) if s.endswith(_TERMINAL)]
+    if complete:
+        kept.append(" ".join(complete))
+    return kept, True
+
+
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Za-z]\.){1,4}|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|"
+    r"Capt|Sgt|Jr|Sr|No|Nos|vs|etc|Inc|Corp|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
+    r"Sep|Sept|Oct|Nov|Dec)\.)$"
+)
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of text, not split after abbreviations such as "U.S."."""
+    sentences, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        head = text[start : match.start() + 1]
+        if _ABBREVIATION.search(head):
+            continue
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+# A run of capitalised words, allowing the lower-case joiners outlet names
+# use ("Folha de S.Paulo", "Corriere della Sera").
+_CAP = r"[A-Z\u00c0-\u00de][\w.&'\u2019-]*"
+_PHRASE = re.compile(
+    rf"{_CAP}(?:\s+(?:(?:of|the|de|da|do|du|la|le|el|des|del|della|der|die|di|y)\s+)*{_CAP})*"
+)
+_COVERAGE_LIST = re.compile(
+    r"\b(?:articles?|reports?|reporting|coverage|stories|pieces|outlets|sources|"
+    r"papers|newspapers|editorials?|columns?|accounts?)\s+(?:from|by|in)\s+"
+)
+_LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*,?\s*as well as\s+)")
+_REPORTING_VERB = re.compile(
+    r"\s+(?:[a-z]+ly\s+)?(?:reports?|says|said|notes?|noted|emphasi[sz]es|"
+    r"highlights?|argues|captures|frames|focuses|describes|portrays|suggests|"
+    r"warns|stresses|points|underscores|details|covers|writes|wrote|observes|"
+    r"claims|contends|characteri[sz]es|depicts|calls|reported|questions)\b"
+)
+
+
+def _clean_candidate(text: str) -> str:
+    text = re.sub(r"['\u2019]s$", "", text)
+    return text.rstrip(".,;:'\u2019")
+
+
+@dataclass
+class OutletMentions:
+    # outlet -> its sentences, in order of first mention
+    sentences: dict
+    unmatched: list[str]
+
+
+def find_outlet_mentions(paragraphs: list[str], lookup) -> OutletMentions:
+    """Which outlets the text names, and the sentences about each.
+
+    lookup(name) returns an outlet or None. Names that appear where an outlet
+    is expected ("articles from X", "X reports") but match none are returned
+    as unmatched, so an editor can add them to the registry.
+    """
+    sentences: dict = {}
+    unmatched: list[str] = []
+
+    def resolve(candidate: str):
+        words = candidate.split()
+        # Longest run of words first: "The South China Morning Post" before "China".
+        for size in range(len(words), 0, -1):
+            for start in range(0, len(words) - size + 1):
+                outlet = lookup(_clean_candidate(" ".join(words[start : start + size])))
+                if outlet is not None:
+                    return outlet
+        return None
+
+    for paragraph in paragraphs:
+        expected = set()
+        for match in _COVERAGE_LIST.finditer(paragraph):
+            position = match.end()
+            while phrase := _PHRASE.match(paragraph, position):
+                expected.add(phrase.group())
+                glue = _LIST_GLUE.match(paragraph, phrase.end())
+                if not glue:
+                    break
+                position = glue.end()
+        for phrase in _PHRASE.finditer(paragraph):
+            if _REPORTING_VERB.match(paragraph, phrase.end()):
+                expected.add(phrase.group())
+        for name in expected:
+            cleaned = _clean_candidate(name)
+            if resolve(name) is None and cleaned not in unmatched:
+                unmatched.append(cleaned)
+        for sentence in split_sentences(paragraph):
+            for phrase in _PHRASE.finditer(sentence):
+                outlet = resolve(phrase.group())
+                if outlet is None:
+                    continue
+                found = sentences.setdefault(outlet, [])
+                if sentence not in found:
+                    found.append(sentence)
+    return OutletMentions(sentences=sentences, unmatched=unmatched)
