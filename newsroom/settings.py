@@ -122,6 +122,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A file, not memory, so a Celery worker started by a test sees the test data.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -210,7 +213,7 @@ if REDIS_URL:
     # only when its worker is really gone.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    _broker_dir = BASE_DIR / "var" / "celery-broker"
+    _broker_dir = Path(env_str("CELERY_BROKER_DIR", str(BASE_DIR / "var" / "celery-broker")))
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -257,4 +260,6 @@ EMAIL_BACKEND = env_str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 LOGIN_URL = "admin:login"

@@ -150,8 +150,9 @@ def _split_into_blocks(lines: list[Line]) -> dict:
             expected = order[len(heading_lines)]
             if key != expected:
                 raise MalformedDocument(
-                    f"expected the heading \u201c{_TITLE_BY_KEY[expected]}\u201d "
-                    f"but found \u201c{_TITLE_BY_KEY[key]}\u201d",
+                    f"the heading \u201c{_TITLE_BY_KEY[expected]}\u201d is missing "
+                    f"or out of order: the format puts it before "
+                    f"\u201c{_TITLE_BY_KEY[key]}\u201d",
                     line.number,
                 )
             heading_lines[key] = line.number
@@ -331,10 +332,12 @@ _COVERAGE_LIST = re.compile(
 )
 _LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*,?\s*as well as\s+)")
 _REPORTING_VERB = re.compile(
-    r"\s+(?:[a-z]+ly\s+)?(?:reports?|says|said|notes?|noted|emphasi[sz]es|"
-    r"highlights?|argues|captures|frames|focuses|describes|portrays|suggests|"
-    r"warns|stresses|points|underscores|details|covers|writes|wrote|observes|"
-    r"claims|contends|characteri[sz]es|depicts|calls|reported|questions)\b"
+    r"\s+(?:[a-z]+ly\s+)?(?:said|says|wrote|writes|(?:report|note|emphasi[sz]e|"
+    r"highlight|argue|capture|frame|focus|describe|portray|suggest|warn|stress|"
+    r"point|underscore|detail|cover|observe|claim|contend|characteri[sz]e|depict|"
+    r"call|question|quote|cite|reveal|allege|analy[sz]e|explain|praise|"
+    r"critici[sz]e|accuse|predict|add|conclude|state|insist|caution|welcome)"
+    r"(?:s|es|d|ed)?)\b"
 )
 
 

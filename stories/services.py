@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from entities.models import Entity
+from newsroom.celery import enqueue_on_commit
 
 from . import explainer_format
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     StoryEntity,
     StoryRevision,
 )
+from .tasks import notify_authors_of_publication_task
 from .text import name_key
 
 User = get_user_model()
@@ -118,7 +120,7 @@ def publish_story(*, story: Story, by: User) -> StoryRevision:
             "updated_at",
         ]
     )
-    _after_commit_notify(revision)
+    enqueue_on_commit(notify_authors_of_publication_task, revision.pk)
     return revision
 
 
@@ -134,14 +136,6 @@ def unpublish_story(*, story: Story, by: User) -> Story:
     story.live_revision = None
     story.save(update_fields=["status", "live_revision", "updated_at"])
     return story
-
-
-def _after_commit_notify(revision: StoryRevision) -> None:
-    from .tasks import notify_authors_of_publication_task
-
-    transaction.on_commit(
-        lambda: notify_authors_of_publication_task.delay(revision.pk)
-    )
 
 
 @dataclass

@@ -1,0 +1,44 @@
+# Newsroom: `make run` serves the site with demo content; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# Local development defaults; real deployments set their own environment.
+DEV_ENV := DEBUG=$${DEBUG:-true}
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint migrate worker clean
+
+$(INSTALLED): requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.lock
+	touch $@
+
+install: $(INSTALLED)
+
+var:
+	mkdir -p var
+
+migrate: install var
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(DEV_ENV) $(BIN)/python manage.py setup_demo
+	@echo "Starting a Celery worker (with beat) and the web server on http://$(HOST):$(PORT)/ ..."
+	@$(DEV_ENV) $(BIN)/celery -A newsroom worker --beat --loglevel=info --concurrency=1 \
+		--schedule=var/celerybeat-schedule & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install var
+	$(DEV_ENV) $(BIN)/celery -A newsroom worker --beat --loglevel=info --schedule=var/celerybeat-schedule
+
+test: install var
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,50 @@
+import pytest
+from django.contrib.auth.models import Group
+
+
+def _staff(django_user_model, username, group):
+    user = django_user_model.objects.create_user(
+        username=username,
+        password="correct-horse-battery-staple",
+        email=f"{username}@example.com",
+        first_name=username.title(),
+        is_staff=True,
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def reporter(db, django_user_model):
+    """A journalist: writes stories, may not publish."""
+    return _staff(django_user_model, "reporter", "Journalists")
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """An editor: may publish and unpublish."""
+    return _staff(django_user_model, "editor", "Editors")
+
+
+@pytest.fixture
+def reader(client):
+    """An anonymous reader."""
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_broker(request, monkeypatch):
+    """Tests enqueue into a stub unless they start a real worker."""
+    if request.node.get_closest_marker("celery_worker"):
+        return
+    from stories import tasks
+
+    monkeypatch.setattr(
+        tasks.notify_authors_of_publication_task, "delay", lambda *args: None
+    )

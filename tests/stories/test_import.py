@@ -1,0 +1,157 @@
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from entities.models import Entity
+from stories.explainer_format import MalformedDocument
+from stories.models import FAQ, Outlet, Section, Story
+from stories.services import import_explainer
+from tests.entities.factories import EntityFactory
+
+DOCUMENTS = Path(__file__).parent / "documents"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_deb1a77cd77502f3.txt"
+needs_seed = pytest.mark.skipif(
+    not SEED.exists(), reason="the shared seed is only on dev and CI machines"
+)
+
+
+@needs_seed
+@pytest.mark.django_db
+def test_seed_imports_as_a_draft_with_every_part():
+    result = import_explainer(raw=SEED.read_bytes(), headline="Japan speeds up defence spending")
+    story = result.story
+    assert result.created
+    assert story.status == Story.Status.DRAFT
+    assert story.headline == "Japan speeds up defence spending"
+    assert not story.headline_needs_review
+    assert story.sections.count() == 5
+    assert list(story.source_summaries.values_list("outlet__slug", flat=True)) == [
+        "japan-times", "independent", "south-china-morning-post", "bloomberg-news",
+    ]
+    scmp = story.source_summaries.get(outlet__slug="south-china-morning-post")
+    assert "The South China Morning Post emphasizes" in scmp.summary
+    assert story.faqs.get().question == "Why Is Japan Increasing Its Military Budget Now?"
+    assert [e.name for e in story.entities.order_by("storyentity__position")] == [
+        "Peter Brian Hegseth", "Sanae Takaichi", "Donald John Trump", "Japan",
+    ]
+
+
+@needs_seed
+@pytest.mark.django_db
+def test_seed_person_is_matched_to_an_existing_entity_through_its_aliases():
+    hegseth = EntityFactory(name="Pete Hegseth", aliases="Peter Brian Hegseth\nHegseth")
+    story = import_explainer(raw=SEED.read_bytes()).story
+    assert story.entities.filter(pk=hegseth.pk).exists()
+    assert not Entity.objects.filter(name="Peter Brian Hegseth").exists()
+
+
+@needs_seed
+@pytest.mark.django_db
+def test_new_entities_from_blurbs_are_flagged_for_review_with_whole_sentences():
+    import_explainer(raw=SEED.read_bytes())
+    hegseth = Entity.objects.get(name="Peter Brian Hegseth")
+    assert hegseth.needs_review
+    assert hegseth.kind == Entity.Kind.PERSON
+    assert Entity.objects.get(name="Japan").kind == Entity.Kind.PLACE
+    assert "publi" not in hegseth.biography
+    assert hegseth.short_description.endswith("secretary of defense.")
+
+
+@needs_seed
+@pytest.mark.django_db
+def test_without_a_headline_one_is_derived_and_flagged():
+    story = import_explainer(raw=SEED.read_bytes()).story
+    assert story.headline_needs_review
+    assert story.headline.startswith("U.S. officials, including Hegseth, visited Japan")
+    assert len(story.headline) <= 111
+
+
+@pytest.mark.django_db
+def test_importing_the_same_document_twice_does_not_duplicate():
+    raw = (DOCUMENTS / "brazil_amazon.txt").read_bytes()
+    first = import_explainer(raw=raw)
+    second = import_explainer(raw=raw.replace(b"\n", b"\r\n"))
+    assert not second.created
+    assert second.story == first.story
+    assert Story.objects.count() == 1
+    assert FAQ.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_existing_faq_is_linked_not_duplicated():
+    existing = FAQ.objects.create(
+        question="Is this different from carbon credits?", answer="<p>Yes.</p>"
+    )
+    story = import_explainer(raw=(DOCUMENTS / "brazil_amazon.txt").read_bytes()).story
+    assert story.faqs.filter(pk=existing.pk).exists()
+    assert FAQ.objects.filter(question__iexact=existing.question).count() == 1
+
+
+@pytest.mark.django_db
+def test_outlets_match_ignoring_case_accents_and_a_leading_the():
+    Outlet.objects.create(name="The Daily Planet", short_forms="Planet")
+    story = import_explainer(raw=(DOCUMENTS / "brazil_amazon.txt").read_bytes()).story
+    slugs = set(story.source_summaries.values_list("outlet__slug", flat=True))
+    assert {"reuters", "folha-de-s-paulo", "le-monde", "el-pais", "daily-planet"} <= slugs
+
+
+@pytest.mark.django_db
+def test_outlets_missing_from_the_registry_are_reported():
+    result = import_explainer(raw=(DOCUMENTS / "brazil_amazon.txt").read_bytes())
+    assert any("The Daily Planet" in w for w in result.warnings)
+
+
+@pytest.mark.django_db
+def test_imported_rich_text_is_escaped_not_executed():
+    raw = (DOCUMENTS / "brazil_amazon.txt").read_bytes().replace(
+        b"Critics argue", b"<script>alert(1)</script> Critics argue"
+    )
+    story = import_explainer(raw=raw).story
+    body = story.sections.first().body
+    assert "<script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+@pytest.mark.django_db
+def test_malformed_document_saves_nothing():
+    with pytest.raises(MalformedDocument):
+        import_explainer(raw=(DOCUMENTS / "malformed_question.txt").read_bytes())
+    assert not Story.objects.exists()
+    assert not Section.objects.exists()
+    assert not FAQ.objects.exists()
+    assert not Entity.objects.exists()
+
+
+@pytest.mark.django_db
+def test_command_imports_good_files_and_refuses_bad_ones_with_reasons(capsys):
+    files = [DOCUMENTS / "brazil_amazon.txt", DOCUMENTS / "not_utf8.txt",
+             DOCUMENTS / "empty.txt", DOCUMENTS / "malformed_order.txt"]
+    with pytest.raises(CommandError, match="3 of 4 files were refused"):
+        call_command("import_story", *map(str, files))
+    out, err = capsys.readouterr()
+    assert Story.objects.count() == 1
+    assert "[1/4]" in out and "imported as draft" in out
+    assert "1 imported, 0 already present, 3 refused." in out
+    assert "not_utf8.txt: refused: line 2: the file is not valid UTF-8" in err
+    assert "empty.txt: refused: the file is empty" in err
+
+
+@pytest.mark.django_db
+def test_command_reports_documents_already_present(capsys):
+    path = str(DOCUMENTS / "brazil_amazon.txt")
+    call_command("import_story", path)
+    call_command("import_story", path)
+    assert "0 imported, 1 already present, 0 refused." in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_command_refuses_a_missing_file_by_name(capsys):
+    with pytest.raises(CommandError):
+        call_command("import_story", "/nonexistent/story.txt")
+    assert "/nonexistent/story.txt: refused" in capsys.readouterr().err
+
+
+def test_command_headline_needs_a_single_file():
+    with pytest.raises(CommandError, match="single file"):
+        call_command("import_story", "a.txt", "b.txt", headline="One headline")
