@@ -18,7 +18,7 @@ $(INSTALLED): requirements/dev.lock pyproject.toml
 install: $(INSTALLED)
 
 var:
-	mkdir -p var
+	mkdir -p var/static var/media
 
 migrate: install var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput

@@ -12,7 +12,30 @@ from .forms import StoryAdminForm
 from .models import FAQ, Outlet, Section, SourceSummary, Story, StoryEntity
 
 
-class SectionInline(admin.StackedInline):
+class StoryPartInline:
+    """Sections, sources and topic links are parts of a story: whoever may
+    write the story may write them, without separate model permissions."""
+
+    def _may_write_story(self, request, obj):
+        codename = "change_story" if obj is not None else "add_story"
+        return request.user.has_perm(f"stories.{codename}")
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write_story(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write_story(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write_story(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_write_story(request, obj) or request.user.has_perm(
+            "stories.view_story"
+        )
+
+
+class SectionInline(StoryPartInline, admin.StackedInline):
     model = Section
     extra = 0
     fields = ["position", "heading", "body"]
@@ -20,7 +43,7 @@ class SectionInline(admin.StackedInline):
     verbose_name_plural = "What\u2019s behind the headline?"
 
 
-class SourceSummaryInline(admin.StackedInline):
+class SourceSummaryInline(StoryPartInline, admin.StackedInline):
     model = SourceSummary
     extra = 0
     fields = ["position", "outlet", "summary", "url"]
@@ -28,7 +51,7 @@ class SourceSummaryInline(admin.StackedInline):
     verbose_name_plural = "What the papers say: outlets"
 
 
-class StoryEntityInline(admin.TabularInline):
+class StoryEntityInline(StoryPartInline, admin.TabularInline):
     model = StoryEntity
     extra = 0
     fields = ["position", "entity"]

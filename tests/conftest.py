@@ -34,8 +34,13 @@ def reader(client):
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def _media_and_static(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The hashed manifest only exists after collectstatic, a deploy step.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +53,12 @@ def _no_real_broker(request, monkeypatch):
     monkeypatch.setattr(
         tasks.notify_authors_of_publication_task, "delay", lambda *args: None
     )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

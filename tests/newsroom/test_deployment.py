@@ -1,0 +1,101 @@
+"""The deployment files agree with the code (no Docker engine runs here)."""
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from django.urls import resolve
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_compose_runs_every_part_of_the_stack():
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(SERVICES)
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in SERVICES[name], name
+    assert {"postgres-data", "redis-data", "media"} <= set(COMPOSE["volumes"])
+
+
+def test_compose_commands_point_at_real_code():
+    web = SERVICES["web"]["command"]
+    module, attribute = web[web.index("gunicorn") + 1].split(":")
+    assert hasattr(importlib.import_module(module), attribute)
+    for name in ("worker", "beat"):
+        command = SERVICES[name]["command"]
+        assert command[:3] == ["celery", "-A", "newsroom"]
+        assert command[3] == name
+    assert importlib.import_module("newsroom").celery_app.main == "newsroom"
+    assert SERVICES["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+
+
+def test_compose_environment_is_read_by_settings():
+    settings_source = (ROOT / "newsroom" / "settings.py").read_text()
+    for variable in SERVICES["web"]["environment"]:
+        assert f'"{variable}"' in settings_source, variable
+    env = SERVICES["web"]["environment"]
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert env["REDIS_URL"].startswith("redis://redis:")
+
+
+def test_compose_healthcheck_path_exists():
+    probe = " ".join(SERVICES["web"]["healthcheck"]["test"])
+    path = re.search(r"127\.0\.0\.1:8000(/\w+)", probe).group(1)
+    from newsroom.health import HEALTH_PATH
+
+    assert path == HEALTH_PATH
+
+
+def test_healthz_answers_plain_http_probes_from_any_host(client, db):
+    response = client.get("/healthz", HTTP_HOST="10.0.0.7:8000")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok"}
+
+
+def test_dockerfile_installs_the_locked_dependencies():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "requirements/base.lock" in dockerfile
+    assert (ROOT / "requirements" / "base.lock").exists()
+
+
+def _check_deploy(**env):
+    environment = {
+        k: v for k, v in os.environ.items()
+        if k not in {"SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DEBUG"}
+    }
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=environment, capture_output=True, text=True,
+    )
+
+
+def test_check_deploy_is_clean_with_debug_off():
+    result = _check_deploy(
+        SECRET_KEY="x" * 20 + "a-long-random-production-secret-value-1234567890",
+        ALLOWED_HOSTS="news.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
+    result = _check_deploy(SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_settings_refuse_a_malformed_boolean():
+    result = _check_deploy(DEBUG="yes")
+    assert result.returncode != 0
+    assert "DEBUG must be 'true' or 'false'" in result.stderr
+
+
+def test_urls_are_namespaced():
+    assert resolve("/stories/a-slug/").view_name == "stories:detail"
+    assert resolve("/topics/japan/").view_name == "entities:detail"

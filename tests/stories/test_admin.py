@@ -1,0 +1,214 @@
+import pytest
+from django.urls import reverse
+
+from stories.models import Outlet, Story
+from tests.entities.factories import EntityFactory
+from tests.stories.factories import FAQFactory, OutletFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = reverse("admin:stories_story_add")
+
+
+def management(prefix, total):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def full_story_form(**overrides):
+    outlet = Outlet.objects.get(slug="japan-times")
+    entity = EntityFactory(name="Japan")
+    faq = FAQFactory()
+    data = {
+        "headline": "Japan raises defence spending",
+        "slug": "",
+        "summary": "Japan will spend more on defence, sooner.",
+        "tags": "defence, japan",
+        "papers_overview": "<p>Papers agreed.</p>",
+        "background": "<p>It began in 2022.</p>",
+        "faqs": [faq.pk],
+        "hero_image_alt": "",
+        "hero_image_caption": "",
+        "hero_image_credit": "",
+        **management("sections", 2),
+        "sections-0-position": "1",
+        "sections-0-heading": "Second angle",
+        "sections-0-body": "<p>Later.</p>",
+        "sections-1-position": "0",
+        "sections-1-heading": "First angle",
+        "sections-1-body": '<p onclick="steal()">Safe <script>alert(1)</script>text</p>',
+        **management("source_summaries", 1),
+        "source_summaries-0-position": "0",
+        "source_summaries-0-outlet": str(outlet.pk),
+        "source_summaries-0-summary": "It welcomed the move.",
+        "source_summaries-0-url": "https://www.japantimes.co.jp/",
+        **management("storyentity_set", 1),
+        "storyentity_set-0-position": "0",
+        "storyentity_set-0-entity": str(entity.pk),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_journalist_creates_a_draft_with_every_part_on_one_page(client, reporter):
+    client.force_login(reporter)
+    response = client.post(ADD_URL, full_story_form())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    story = Story.objects.get()
+    assert story.status == Story.Status.DRAFT
+    assert story.slug == "japan-raises-defence-spending"
+    assert [s.heading for s in story.sections.all()] == ["First angle", "Second angle"]
+    assert story.source_summaries.get().outlet.name == "The Japan Times"
+    assert story.entities.get().name == "Japan"
+    assert story.faqs.count() == 1
+    assert set(story.tags.names()) == {"defence", "japan"}
+
+
+def test_rich_text_is_sanitised_whatever_the_browser_sent(client, reporter):
+    client.force_login(reporter)
+    client.post(ADD_URL, full_story_form())
+    body = Story.objects.get().sections.get(heading="First angle").body
+    assert body == "<p>Safe text</p>"
+
+
+def test_a_status_field_in_a_crafted_post_is_ignored(client, reporter):
+    client.force_login(reporter)
+    client.post(ADD_URL, full_story_form(status="published", live_revision="1"))
+    story = Story.objects.get()
+    assert story.status == Story.Status.DRAFT
+    assert story.live_revision is None
+
+
+def test_hero_image_needs_alt_text(client, reporter):
+    from tests.images import png_upload
+
+    client.force_login(reporter)
+    response = client.post(ADD_URL, full_story_form(hero_image=png_upload()))
+    assert response.status_code == 200
+    assert "hero_image_alt" in response.context["adminform"].form.errors
+    assert not Story.objects.exists()
+
+
+def test_hero_image_is_re_encoded_under_a_random_name(client, reporter):
+    from tests.images import png_upload
+
+    client.force_login(reporter)
+    client.post(
+        ADD_URL,
+        full_story_form(hero_image=png_upload("holiday-photo.png"), hero_image_alt="A harbour"),
+    )
+    name = Story.objects.get().hero_image.name
+    assert name.startswith("heroes/") and "holiday-photo" not in name
+
+
+def test_a_file_that_is_not_an_image_is_refused(client, reporter):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(reporter)
+    fake = SimpleUploadedFile("photo.png", b"<script>alert(1)</script>", "image/png")
+    response = client.post(ADD_URL, full_story_form(hero_image=fake, hero_image_alt="x"))
+    assert response.status_code == 200
+    assert not Story.objects.exists()
+
+
+def publish_url(story):
+    return reverse("admin:stories_story_publish", args=[story.pk])
+
+
+def test_editor_publishes_from_the_change_page(client, editor):
+    story = StoryFactory()
+    client.force_login(editor)
+    page = client.get(reverse("admin:stories_story_change", args=[story.pk]))
+    assert publish_url(story) in page.content.decode()
+    client.post(publish_url(story))
+    story.refresh_from_db()
+    assert story.is_live
+
+
+def test_journalist_sees_no_publish_button_and_a_crafted_post_changes_nothing(
+    client, reporter
+):
+    story = StoryFactory()
+    client.force_login(reporter)
+    page = client.get(reverse("admin:stories_story_change", args=[story.pk]))
+    assert publish_url(story) not in page.content.decode()
+    client.post(publish_url(story))
+    story.refresh_from_db()
+    assert not story.is_live
+
+
+def test_journalist_cannot_publish_with_a_bulk_action(client, reporter):
+    story = StoryFactory()
+    client.force_login(reporter)
+    client.post(
+        reverse("admin:stories_story_changelist"),
+        {"action": "publish_selected", "_selected_action": [story.pk]},
+    )
+    story.refresh_from_db()
+    assert not story.is_live
+
+
+def test_journalist_cannot_unpublish(client, reporter):
+    story = StoryFactory(published=True)
+    client.force_login(reporter)
+    client.post(reverse("admin:stories_story_unpublish", args=[story.pk]))
+    client.post(
+        reverse("admin:stories_story_changelist"),
+        {"action": "unpublish_selected", "_selected_action": [story.pk]},
+    )
+    story.refresh_from_db()
+    assert story.is_live
+
+
+def test_editor_bulk_publish_reports_stories_that_are_not_ready(client, editor):
+    ready = StoryFactory()
+    incomplete = StoryFactory(summary="")
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:stories_story_changelist"),
+        {"action": "publish_selected", "_selected_action": [ready.pk, incomplete.pk]},
+        follow=True,
+    )
+    ready.refresh_from_db()
+    incomplete.refresh_from_db()
+    assert ready.is_live and not incomplete.is_live
+    assert "was not published: Add a summary" in response.content.decode()
+
+
+def test_publish_endpoint_refuses_get(client, editor):
+    story = StoryFactory()
+    client.force_login(editor)
+    assert client.get(publish_url(story)).status_code == 405
+
+
+def test_admin_responses_are_never_stored(client, editor):
+    client.force_login(editor)
+    response = client.get(reverse("admin:stories_story_changelist"))
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_changelist_query_count_is_flat(client, editor, django_assert_max_num_queries):
+    for _ in range(25):
+        StoryFactory().authors.add(editor)
+    client.force_login(editor)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("admin:stories_story_changelist")).status_code == 200
+
+
+def test_editor_image_upload_needs_permission_and_a_real_image(client, reporter, db):
+    from tests.images import png_upload
+
+    url = reverse("stories:editor_image_upload")
+    assert client.post(url, {"upload": png_upload()}).status_code in (302, 403)
+    client.force_login(reporter)
+    response = client.post(url, {"upload": png_upload()})
+    assert response.status_code == 200
+    assert response.json()["url"].endswith(".png")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("x.png", b"not an image", "image/png")
+    assert client.post(url, {"upload": bad}).status_code == 400

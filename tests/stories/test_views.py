@@ -1,0 +1,139 @@
+import re
+
+import pytest
+
+from stories import services
+from tests.entities.factories import EntityFactory
+from tests.stories.factories import FAQFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+FORMAT_HEADINGS = [
+    "What’s happened",
+    "What’s behind the headline?",
+    "What the papers say",
+    "How we got here",
+    "Go deeper",
+    "More on these topics",
+]
+
+
+def h2s(html):
+    return re.findall(r"<h2[^>]*>(.*?)</h2>", html)
+
+
+def test_story_page_shows_every_part_in_the_formats_order(client):
+    story = StoryFactory(
+        sections=2, sources=1, entities=[EntityFactory(name="Japan")],
+        faqs=[FAQFactory(question="Why now?")], published=True,
+    )
+    response = client.get(story.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert h2s(html)[: len(FORMAT_HEADINGS)] == FORMAT_HEADINGS
+    assert "<h3 id=\"analysis-1\">Angle 1</h3>" in html
+    assert "Daily Example" in html and "Why now?" in html and ">Japan</a>" in html
+    assert f'<meta name="description" content="{story.summary}">' in html
+
+
+def test_story_page_omits_empty_parts(client):
+    story = StoryFactory(papers_overview="", background="", published=True)
+    headings = h2s(client.get(story.get_absolute_url()).content.decode())
+    assert "What the papers say" not in headings
+    assert "How we got here" not in headings
+    assert "Go deeper" not in headings
+    assert "More on these topics" not in headings
+
+
+def test_readers_see_the_published_revision_not_later_edits(client):
+    story = StoryFactory(headline="As published", published=True)
+    story.headline = "Unpublished rewrite"
+    story.save()
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert "As published" in html
+    assert "Unpublished rewrite" not in html
+
+
+def test_drafts_answer_404_to_readers(client):
+    story = StoryFactory()
+    assert client.get(story.get_absolute_url()).status_code == 404
+
+
+def test_unpublished_story_answers_404(client, editor):
+    story = StoryFactory(published=True)
+    services.unpublish_story(story=story, by=editor)
+    assert client.get(story.get_absolute_url()).status_code == 404
+
+
+def test_plain_text_is_escaped_on_the_page(client):
+    story = StoryFactory(headline='<img src=x onerror="alert(1)">', published=True)
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x" in html
+
+
+def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
+    entities = EntityFactory.create_batch(20)
+    faqs = FAQFactory.create_batch(3)
+    story = StoryFactory(sections=30, sources=12, entities=entities, faqs=faqs, published=True)
+    # story with its live revision, entities, FAQs
+    with django_assert_max_num_queries(3):
+        response = client.get(story.get_absolute_url())
+    assert response.content.decode().count('class="entity-card"') == 20
+
+
+def test_home_lists_only_published_stories_newest_first(client):
+    older = StoryFactory(headline="Older story", published=True)
+    newer = StoryFactory(headline="Newer story", published=True)
+    StoryFactory(headline="Draft story")
+    html = client.get("/").content.decode()
+    assert html.index(newer.headline) < html.index(older.headline)
+    assert "Draft story" not in html
+
+
+def test_home_query_count_is_flat(client, django_assert_max_num_queries):
+    for _ in range(30):
+        StoryFactory(published=True)
+    # count for the paginator, one page of stories with their revisions
+    with django_assert_max_num_queries(2):
+        assert client.get("/").status_code == 200
+
+
+def test_entity_page_lists_its_published_stories_only(client):
+    entity = EntityFactory(name="Sanae Takaichi")
+    StoryFactory(headline="Live one", entities=[entity], published=True)
+    StoryFactory(headline="Draft one", entities=[entity])
+    html = client.get(entity.get_absolute_url()).content.decode()
+    assert "Live one" in html and "Draft one" not in html
+
+
+def test_entity_only_in_drafts_has_no_public_page(client):
+    entity = EntityFactory()
+    StoryFactory(entities=[entity])
+    assert client.get(entity.get_absolute_url()).status_code == 404
+
+
+def test_entity_page_query_count_is_flat(client, django_assert_max_num_queries):
+    entity = EntityFactory()
+    for _ in range(15):
+        StoryFactory(entities=[entity], published=True)
+    # entity, its stories with revisions, its FAQs
+    with django_assert_max_num_queries(3):
+        assert client.get(entity.get_absolute_url()).status_code == 200
+
+
+def test_faq_page_shows_question_answer_and_live_stories(client, django_assert_max_num_queries):
+    faq = FAQFactory(question="What happens next?")
+    StoryFactory(headline="Answering story", faqs=[faq], published=True)
+    StoryFactory(headline="Secret draft", faqs=[faq])
+    # FAQ, its live stories
+    with django_assert_max_num_queries(2):
+        html = client.get(faq.get_absolute_url()).content.decode()
+    assert "What happens next?" in html and "Answering story" in html
+    assert "Secret draft" not in html
+
+
+def test_faq_only_in_drafts_has_no_public_page(client):
+    faq = FAQFactory()
+    StoryFactory(faqs=[faq])
+    assert client.get(faq.get_absolute_url()).status_code == 404
