@@ -8,7 +8,7 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint migrate worker clean
+.PHONY: install dirs run test lint migrate worker clean
 
 $(INSTALLED): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,10 @@ $(INSTALLED): requirements/dev.lock pyproject.toml
 
 install: $(INSTALLED)
 
-var:
-	mkdir -p var/static var/media
+dirs:
+	@mkdir -p var/static var/media
 
-migrate: install var
+migrate: install dirs
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
 run: migrate
@@ -31,10 +31,10 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-worker: install var
+worker: install dirs
 	$(DEV_ENV) $(BIN)/celery -A newsroom worker --beat --loglevel=info --schedule=var/celerybeat-schedule
 
-test: install var
+test: install dirs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -10,6 +11,10 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import StoryAdminForm
 from .models import FAQ, Outlet, Section, SourceSummary, Story, StoryEntity
+
+
+# A link typed without a scheme means https (Django 6's default, chosen now).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class StoryPartInline:
@@ -48,6 +53,7 @@ class SourceSummaryInline(StoryPartInline, admin.StackedInline):
     extra = 0
     fields = ["position", "outlet", "summary", "url"]
     autocomplete_fields = ["outlet"]
+    formfield_overrides = HTTPS_URLS
     verbose_name_plural = "What the papers say: outlets"
 
 
@@ -186,6 +192,7 @@ class OutletAdmin(admin.ModelAdmin):
     list_filter = ["country", "language"]
     search_fields = ["name", "short_forms", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = HTTPS_URLS
 
     @admin.display(description="Short forms")
     def short_forms_display(self, outlet):

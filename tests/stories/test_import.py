@@ -32,7 +32,7 @@ def test_seed_imports_as_a_draft_with_every_part():
     scmp = story.source_summaries.get(outlet__slug="south-china-morning-post")
     assert "The South China Morning Post emphasizes" in scmp.summary
     assert story.faqs.get().question == "Why Is Japan Increasing Its Military Budget Now?"
-    assert [e.name for e in story.entities.order_by("storyentity__position")] == [
+    assert [link.entity.name for link in story.storyentity_set.select_related("entity")] == [
         "Peter Brian Hegseth", "Sanae Takaichi", "Donald John Trump", "Japan",
     ]
 

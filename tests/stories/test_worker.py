@@ -1,0 +1,86 @@
+"""A real Celery worker process, on the broker the settings choose: Redis
+where REDIS_URL is set (CI), the embedded filesystem broker otherwise."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from newsroom import celery_app
+from stories import services
+from tests.stories.factories import StoryFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_queue():
+    """A queue of this test's own, so no other worker on the machine takes
+    its messages."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    yield queue
+    celery_app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def worker(worker_queue, tmp_path):
+    mail = tmp_path / "mail"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail),
+    }
+    log = open(tmp_path / "worker.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--pool=solo",
+         f"--queues={worker_queue}", "--without-mingle", "--without-gossip",
+         "--loglevel=info"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield mail
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_emails_the_authors_once_a_story_is_published(worker, editor, tmp_path):
+    story = StoryFactory(headline="Worker-delivered story")
+    story.authors.add(editor)
+
+    services.publish_story(story=story, by=editor)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (worker.exists() and any(worker.iterdir())):
+        time.sleep(0.2)
+    log = (tmp_path / "worker.log").read_text()
+    assert worker.exists() and any(worker.iterdir()), f"no email sent; worker log:\n{log}"
+    message = next(worker.iterdir()).read_text()
+    assert "Published: Worker-delivered story" in message
+    assert "To: editor@example.com" in message
+    expected_transport = "redis" if settings.REDIS_URL else "filesystem"
+    assert celery_app.conf.broker_url.startswith(expected_transport)
