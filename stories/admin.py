@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
@@ -75,7 +76,10 @@ class StoryAdmin(admin.ModelAdmin):
     list_filter = ["status", "headline_needs_review", "authors", "tags"]
     search_fields = ["headline", "summary", "slug"]
     prepopulated_fields = {"slug": ["headline"]}
-    autocomplete_fields = ["authors", "faqs"]
+    autocomplete_fields = ["faqs"]
+    # Not an autocomplete: that would need journalists to have view access to
+    # every user account.
+    filter_horizontal = ["authors"]
     readonly_fields = [
         "status", "public_link", "first_published_at", "last_published_at",
         "created_at", "updated_at",
@@ -104,6 +108,16 @@ class StoryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authors")
+
+    def get_changeform_initial_data(self, request):
+        return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "authors":
+            kwargs["queryset"] = get_user_model().objects.filter(
+                is_staff=True, is_active=True
+            ).order_by("last_name", "first_name", "username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Authors")
     def author_names(self, story):

@@ -212,3 +212,22 @@ def test_editor_image_upload_needs_permission_and_a_real_image(client, reporter,
 
     bad = SimpleUploadedFile("x.png", b"not an image", "image/png")
     assert client.post(url, {"upload": bad}).status_code == 400
+
+
+def test_new_story_form_credits_the_journalist_and_offers_only_staff(client, reporter, django_user_model):
+    django_user_model.objects.create_user(username="outsider")
+    client.force_login(reporter)
+    form = client.get(ADD_URL).context["adminform"].form
+    assert form.initial["authors"] == [reporter.pk]
+    assert list(form.fields["authors"].queryset) == [reporter]
+
+
+def test_journalist_can_search_entities_faqs_and_outlets(client, reporter):
+    EntityFactory(name="Japan")
+    client.force_login(reporter)
+    for model, field in [("storyentity", "entity"), ("story", "faqs"), ("sourcesummary", "outlet")]:
+        response = client.get(
+            reverse("admin:autocomplete"),
+            {"term": "Jap", "app_label": "stories", "model_name": model, "field_name": field},
+        )
+        assert response.status_code == 200, (model, field)
