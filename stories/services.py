@@ -109,7 +109,8 @@ def publish_story(*, story: Story, by: User) -> StoryRevision:
     revision = StoryRevision.objects.create(story=story, created_by=by, content=content)
     revision.entities.set(content["entity_ids"])
     revision.faqs.set(content["faq_ids"])
-    now = timezone.now()
+    # Whole seconds: HTML <time datetime> allows at most three decimals.
+    now = timezone.now().replace(microsecond=0)
     story.live_revision = revision
     story.status = Story.Status.PUBLISHED
     story.first_published_at = story.first_published_at or now
