@@ -221,7 +221,12 @@ class FAQAdmin(admin.ModelAdmin):
     autocomplete_fields = ["entities"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(story_count=Count("stories"))
+        # GROUP BY drops Meta.ordering, so order explicitly for stable pages.
+        return (
+            super().get_queryset(request)
+            .annotate(story_count=Count("stories"))
+            .order_by(*self.model._meta.ordering)
+        )
 
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, faq):

@@ -104,7 +104,7 @@ class StoryQuerySet(models.QuerySet):
     def for_listing(self):
         """Cards on the home and topic pages: headline, summary and dates all
         come from the live revision, so nothing unpublished leaks."""
-        return self.select_related("live_revision").order_by("-last_published_at")
+        return self.select_related("live_revision").order_by("-last_published_at", "-pk")
 
 
 class Story(models.Model):

@@ -67,7 +67,7 @@ def worker(worker_queue, tmp_path):
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_real_worker_emails_the_authors_once_a_story_is_published(worker, editor, tmp_path):
     story = StoryFactory(headline="Worker-delivered story")
     story.authors.add(editor)
