@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from stories.admin import PublicContentEditing
+
 from .models import Entity
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(PublicContentEditing, admin.ModelAdmin):
     list_display = ["name", "kind", "wikidata_id", "story_count", "needs_review"]
     list_filter = ["kind", "needs_review"]
     search_fields = ["name", "aliases", "short_description"]

@@ -1,21 +1,38 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from . import services
-from .forms import StoryAdminForm
-from .models import FAQ, Outlet, Section, SourceSummary, Story, StoryEntity
-
+from . import services, workflow
+from .diff import diff_contents
+from .forms import PreviewLinkForm, StoryAdminForm, WorkflowActionForm
+from .models import (
+    FAQ,
+    AutosaveDraft,
+    Outlet,
+    Section,
+    SourceSummary,
+    Story,
+    StoryEntity,
+    StoryRevision,
+    hero_image_url,
+)
 
 # A link typed without a scheme means https (Django 6's default, chosen now).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+PRESENCE_SECONDS = 90
+REVISIONS_PER_PAGE = 25
 
 
 class StoryPartInline:
@@ -23,8 +40,9 @@ class StoryPartInline:
     write the story may write them, without separate model permissions."""
 
     def _may_write_story(self, request, obj):
-        codename = "change_story" if obj is not None else "add_story"
-        return request.user.has_perm(f"stories.{codename}")
+        if obj is None:
+            return request.user.has_perm("stories.add_story")
+        return workflow.can_edit(request.user, obj)
 
     def has_add_permission(self, request, obj=None):
         return self._may_write_story(request, obj)
@@ -66,14 +84,20 @@ class StoryEntityInline(StoryPartInline, admin.TabularInline):
     verbose_name_plural = "More on these topics"
 
 
+def _presence_key(story_id):
+    return f"story-presence:{story_id}"
+
+
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):
     form = StoryAdminForm
     change_form_template = "admin/stories/story/change_form.html"
     list_display = [
-        "headline", "status", "author_names", "updated_at", "last_published_at",
+        "headline_display", "status", "author_names", "updated_at", "last_published_at",
     ]
-    list_filter = ["status", "headline_needs_review", "authors", "tags"]
+    list_filter = [
+        "status", "headline_needs_review", ("authors", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["headline", "summary", "slug"]
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["faqs"]
@@ -82,17 +106,19 @@ class StoryAdmin(admin.ModelAdmin):
     filter_horizontal = ["authors"]
     readonly_fields = [
         "status", "public_link", "first_published_at", "last_published_at",
-        "created_at", "updated_at",
+        "scheduled_at", "created_at", "updated_at",
     ]
     inlines = [SectionInline, SourceSummaryInline, StoryEntityInline]
-    actions = ["publish_selected", "unpublish_selected"]
+    actions = ["approve_selected", "publish_selected"]
     date_hierarchy = "updated_at"
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "headline_needs_review", "authors", "tags"]}),
+        (None, {"fields": ["loaded_version", "headline", "slug", "headline_needs_review",
+                           "authors", "tags"]}),
         ("What\u2019s happened", {"fields": ["summary"]}),
         (
             "Hero image",
-            {"fields": ["hero_image", "hero_image_alt", "hero_image_caption", "hero_image_credit"]},
+            {"fields": ["hero_image", "hero_image_alt", "hero_image_caption",
+                        "hero_image_credit"]},
         ),
         ("What the papers say", {"fields": ["papers_overview"]}),
         ("How we got here", {"fields": ["background"]}),
@@ -100,8 +126,8 @@ class StoryAdmin(admin.ModelAdmin):
         (
             "Publication",
             {"fields": [
-                "status", "public_link", "first_published_at", "last_published_at",
-                "created_at", "updated_at",
+                "status", "public_link", "scheduled_at", "first_published_at",
+                "last_published_at", "created_at", "updated_at",
             ]},
         ),
     ]
@@ -109,15 +135,9 @@ class StoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authors")
 
-    def get_changeform_initial_data(self, request):
-        return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "authors":
-            kwargs["queryset"] = get_user_model().objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("last_name", "first_name", "username")
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+    @admin.display(description="Headline", ordering="headline")
+    def headline_display(self, story):
+        return str(story)
 
     @admin.display(description="Authors")
     def author_names(self, story):
@@ -129,75 +149,281 @@ class StoryAdmin(admin.ModelAdmin):
             return "Not visible to readers"
         return format_html('<a href="{0}">{0}</a>', story.get_absolute_url())
 
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return workflow.can_edit(request.user, obj)
+
+    def get_changeform_initial_data(self, request):
+        return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "authors":
+            kwargs["queryset"] = get_user_model().objects.filter(
+                is_staff=True, is_active=True
+            ).order_by("last_name", "first_name", "username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.record_save(story=form.instance, by=request.user)
+
+    # Change page -----------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self._story_context(request, obj, context["adminform"].form))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _story_context(self, request, story, form):
+        """Workflow, history, presence and autosave panels for the change page;
+        a fixed number of queries however long the history."""
+        others = self._touch_presence(request, story)
+        autosave = AutosaveDraft.objects.filter(story=story, user=request.user).first()
+        working = services.snapshot_story(story)
+        live_diff = None
+        if story.live_revision_id:
+            live_diff = diff_contents(story.live_revision.content, working)
+        return {
+            "story_actions": workflow.available_actions(request.user, story),
+            "transitions": list(story.transitions.select_related("by")[:15]),
+            "recent_revisions": list(story.revisions.select_related("created_by")[:8]),
+            "live_diff": live_diff,
+            "others_here": others,
+            "autosave": autosave if autosave and autosave.data else None,
+            "edit_conflict": getattr(form, "conflict", None),
+            "can_edit_story": workflow.can_edit(request.user, story),
+        }
+
+    def _touch_presence(self, request, story) -> list[str]:
+        """Record that this user has the story open; return who else has."""
+        key = _presence_key(story.pk)
+        now = timezone.now().timestamp()
+        seen = cache.get(key) or {}
+        name = request.user.get_full_name() or request.user.get_username()
+        seen = {user: (label, at) for user, (label, at) in seen.items()
+                if now - at < PRESENCE_SECONDS}
+        seen[str(request.user.pk)] = (name, now)
+        cache.set(key, seen, PRESENCE_SECONDS)
+        return sorted(label for user, (label, _) in seen.items() if user != str(request.user.pk))
+
+    # Extra pages -------------------------------------------------------------
+
     def get_urls(self):
+        def view(name, func):
+            return self.admin_site.admin_view(func)
+
         return [
-            path(
-                "<int:object_id>/publish/",
-                self.admin_site.admin_view(self.publish_view),
-                name="stories_story_publish",
-            ),
-            path(
-                "<int:object_id>/unpublish/",
-                self.admin_site.admin_view(self.unpublish_view),
-                name="stories_story_unpublish",
-            ),
+            path("<int:object_id>/action/<str:action>/",
+                 view("action", self.action_view), name="stories_story_action"),
+            path("<int:object_id>/preview/",
+                 view("preview", self.preview_view), name="stories_story_preview"),
+            path("<int:object_id>/revisions/",
+                 view("revisions", self.revisions_view), name="stories_story_revisions"),
+            path("<int:object_id>/revisions/compare/",
+                 view("compare", self.compare_view), name="stories_story_compare"),
+            path("<int:object_id>/revisions/<int:revision_id>/restore/",
+                 view("restore", self.restore_view), name="stories_story_restore"),
+            path("<int:object_id>/share/",
+                 view("share", self.share_view), name="stories_story_share"),
+            path("<int:object_id>/share/<int:link_id>/revoke/",
+                 view("revoke", self.revoke_link_view), name="stories_story_revoke_link"),
+            path("<int:object_id>/autosave/",
+                 view("autosave", self.autosave_view), name="stories_story_autosave"),
+            path("<int:object_id>/presence/",
+                 view("presence", self.presence_view), name="stories_story_presence"),
             *super().get_urls(),
         ]
 
-    def render_change_form(self, request, context, *args, **kwargs):
-        context["can_publish"] = request.user.has_perm("stories.publish_story")
-        return super().render_change_form(request, context, *args, **kwargs)
+    def _viewable_story(self, request, object_id) -> Story:
+        story = get_object_or_404(Story, pk=object_id)
+        if not self.has_view_or_change_permission(request, story):
+            raise PermissionDenied
+        return story
+
+    def _page(self, request, story, template, **extra):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": story,
+            "title": extra.pop("title", str(story)),
+            **extra,
+        }
+        return TemplateResponse(request, f"admin/stories/story/{template}", context)
+
+    def action_view(self, request, object_id, action):
+        story = self._viewable_story(request, object_id)
+        spec = workflow.ACTIONS.get(action)
+        if spec is None:
+            raise Http404("No such action.")
+        if not workflow.may_take(request.user, story, spec):
+            raise PermissionDenied
+        form = WorkflowActionForm(
+            request.POST or None, action=spec, story=story,
+            initial={"version": story.version},
+        )
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.take_action(
+                    story=story, action=action, by=request.user,
+                    expected_version=data["version"], comment=data["comment"],
+                    scheduled_at=data.get("scheduled_at"),
+                    correction_kind=data.get("correction_kind", ""),
+                    correction_text=data.get("correction_text", ""),
+                )
+            except services.EditConflict as conflict:
+                form.add_error(None, "The story changed while you were deciding: "
+                               + "; ".join(conflict.changes) + ". Check it again.")
+            except (ValidationError, PermissionDenied) as error:
+                form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))
+            else:
+                self.message_user(request, f"{story}: {spec.label.lower()} done.",
+                                  messages.SUCCESS)
+                return redirect(reverse("admin:stories_story_change", args=[story.pk]))
+        return self._page(request, story, "action_confirm.html", form=form, action=spec,
+                          title=f"{spec.label}: {story}")
+
+    def preview_view(self, request, object_id):
+        """The working copy in the public story template."""
+        story = self._viewable_story(request, object_id)
+        content = services.snapshot_story(story)
+        response = render(request, "stories/story_detail.html", {
+            "story": story, "content": content, "corrections": [],
+            "hero_image_url": hero_image_url(content), "is_preview": True,
+        })
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def revisions_view(self, request, object_id):
+        story = self._viewable_story(request, object_id)
+        revisions = story.revisions.select_related("created_by").defer("content")
+        page = Paginator(revisions, REVISIONS_PER_PAGE).get_page(request.GET.get("page"))
+        return self._page(request, story, "revision_list.html", page_obj=page,
+                          transitions=story.transitions.select_related("by")[:50],
+                          title=f"History: {story}",
+                          can_edit_story=workflow.can_edit(request.user, story))
+
+    def compare_view(self, request, object_id):
+        story = self._viewable_story(request, object_id)
+        revisions = story.revisions.all()
+        try:
+            old = revisions.get(pk=int(request.GET["a"]))
+            new = (revisions.get(pk=int(request.GET["b"])) if request.GET.get("b")
+                   not in (None, "", "working") else None)
+        except (KeyError, ValueError, StoryRevision.DoesNotExist):
+            raise Http404("Choose two revisions of this story.") from None
+        if new is not None and new.pk < old.pk:
+            old, new = new, old
+        new_content = new.content if new else services.snapshot_story(story)
+        return self._page(request, story, "revision_compare.html", old=old, new=new,
+                          diffs=diff_contents(old.content, new_content),
+                          title=f"Compare revisions: {story}")
+
+    @method_decorator(require_POST)
+    def restore_view(self, request, object_id, revision_id):
+        story = self._viewable_story(request, object_id)
+        revision = get_object_or_404(StoryRevision, pk=revision_id, story=story)
+        try:
+            services.restore_revision(
+                story=story, revision=revision, by=request.user,
+                expected_version=int(request.POST.get("version", -1)),
+            )
+        except services.EditConflict as conflict:
+            self.message_user(request, "Not restored: the story changed meanwhile: "
+                              + "; ".join(conflict.changes), messages.ERROR)
+            return redirect(reverse("admin:stories_story_revisions", args=[story.pk]))
+        self.message_user(request, f"Revision {revision.pk} is the working copy again; "
+                          "nothing changes for readers until it is published.",
+                          messages.SUCCESS)
+        return redirect(reverse("admin:stories_story_change", args=[story.pk]))
+
+    def share_view(self, request, object_id):
+        story = self._viewable_story(request, object_id)
+        form = PreviewLinkForm(request.POST or None)
+        new_url = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                _link, token = services.create_preview_link(
+                    story=story, by=request.user, hours=form.cleaned_data["hours"])
+            except PermissionDenied:
+                raise
+            new_url = request.build_absolute_uri(reverse("stories:preview", args=[token]))
+        links = story.preview_links.select_related("created_by", "revision")[:30]
+        return self._page(request, story, "share_links.html", form=form, links=links,
+                          new_url=new_url, now=timezone.now(),
+                          title=f"Share a preview: {story}")
+
+    @method_decorator(require_POST)
+    def revoke_link_view(self, request, object_id, link_id):
+        story = self._viewable_story(request, object_id)
+        link = get_object_or_404(story.preview_links, pk=link_id)
+        services.revoke_preview_link(link=link, by=request.user)
+        self.message_user(request, "The preview link no longer works.", messages.SUCCESS)
+        return redirect(reverse("admin:stories_story_share", args=[story.pk]))
+
+    @method_decorator(require_POST)
+    def autosave_view(self, request, object_id):
+        """Keep the user's unsaved form; no redirects, purges or notifications."""
+        story = get_object_or_404(Story, pk=object_id)
+        data = {key: request.POST.getlist(key) for key in request.POST
+                if key != "csrfmiddlewaretoken"}
+        try:
+            base_version = int(request.POST.get("loaded_version", ""))
+        except ValueError:
+            return JsonResponse({"error": "version missing"}, status=400)
+        try:
+            result = services.autosave_story(story=story, by=request.user, data=data,
+                                             base_version=base_version)
+        except PermissionDenied:
+            return JsonResponse({"error": "You may not edit this story."}, status=403)
+        return JsonResponse(result)
+
+    @method_decorator(require_POST)
+    def presence_view(self, request, object_id):
+        story = self._viewable_story(request, object_id)
+        return JsonResponse({"others": self._touch_presence(request, story)})
+
+    # Bulk actions ------------------------------------------------------------
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm("stories.publish_story"):
+        if not workflow.is_editor(request.user):
+            actions.pop("approve_selected", None)
             actions.pop("publish_selected", None)
-            actions.pop("unpublish_selected", None)
         return actions
 
-    def _apply(self, request, story, service, done):
-        try:
-            service(story=story, by=request.user)
-        except PermissionDenied as error:
-            self.message_user(request, f"{story}: {error}", messages.ERROR)
-            return False
-        except ValidationError as error:
-            self.message_user(
-                request, f"{story} was not published: {' '.join(error.messages)}",
-                messages.ERROR,
-            )
-            return False
-        self.message_user(request, f"{story} {done}.", messages.SUCCESS)
-        return True
+    def _bulk(self, request, queryset, call, done):
+        for story in queryset:
+            try:
+                call(story)
+            except (PermissionDenied, ValidationError) as error:
+                reason = " ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, f"{story} was not changed: {reason}",
+                                  messages.ERROR)
+            else:
+                self.message_user(request, f"{story} {done}.", messages.SUCCESS)
+
+    @admin.action(description="Approve selected stories")
+    def approve_selected(self, request, queryset):
+        self._bulk(request, queryset, lambda story: services.take_action(
+            story=story, action="approve", by=request.user), "was approved")
 
     @admin.action(description="Publish selected stories")
     def publish_selected(self, request, queryset):
-        for story in queryset:
-            self._apply(request, story, services.publish_story, "is live")
+        self._bulk(request, queryset, lambda story: services.publish_story(
+            story=story, by=request.user), "is live")
 
-    @admin.action(description="Unpublish selected stories")
-    def unpublish_selected(self, request, queryset):
-        for story in queryset:
-            self._apply(request, story, services.unpublish_story, "was unpublished")
 
-    def _transition_view(self, request, object_id, service, done):
-        story = get_object_or_404(Story, pk=object_id)
-        if not self.has_change_permission(request, story):
-            raise PermissionDenied
-        self._apply(request, story, service, done)
-        return redirect(reverse("admin:stories_story_change", args=[story.pk]))
+class PublicContentEditing:
+    """A topic or FAQ that published stories link to is public: only editors
+    change it, so a journalist's edit cannot reach readers unreviewed."""
 
-    @method_decorator(require_POST)
-    def publish_view(self, request, object_id):
-        return self._transition_view(
-            request, object_id, services.publish_story, "is live"
-        )
-
-    @method_decorator(require_POST)
-    def unpublish_view(self, request, object_id):
-        return self._transition_view(
-            request, object_id, services.unpublish_story, "was unpublished"
-        )
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or workflow.is_editor(request.user):
+            return allowed
+        return not type(obj).objects.public().filter(pk=obj.pk).exists()
 
 
 @admin.register(Outlet)
@@ -214,7 +440,7 @@ class OutletAdmin(admin.ModelAdmin):
 
 
 @admin.register(FAQ)
-class FAQAdmin(admin.ModelAdmin):
+class FAQAdmin(PublicContentEditing, admin.ModelAdmin):
     list_display = ["question", "story_count", "updated_at"]
     search_fields = ["question", "answer"]
     prepopulated_fields = {"slug": ["question"]}

@@ -95,7 +95,15 @@ class StoryQuerySet(models.QuerySet):
     def published(self):
         """The only definition of "readers may see this"."""
         return self.filter(
-            status=Story.Status.PUBLISHED, live_revision__isnull=False
+            status=Story.Status.PUBLISHED,
+            live_revision__isnull=False,
+            public_slug__isnull=False,
+        )
+
+    def withdrawn(self):
+        """Stories readers once saw and editors took down (410 Gone)."""
+        return self.filter(withdrawn_at__isnull=False).exclude(
+            status=Story.Status.PUBLISHED
         )
 
     def for_story_page(self):
@@ -110,10 +118,16 @@ class StoryQuerySet(models.QuerySet):
 class Story(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
-        UNPUBLISHED = "unpublished", "Unpublished"
+        UNPUBLISHED = "unpublished", "Withdrawn"
+        ARCHIVED = "archived", "Archived"
 
-    headline = models.CharField(max_length=300)
+    # Blank allowed: a draft saves incomplete; submission checks it.
+    headline = models.CharField(max_length=300, blank=True)
     slug = models.SlugField(
         max_length=200,
         unique=True,
@@ -157,6 +171,16 @@ class Story(models.Model):
         on_delete=models.PROTECT,
         related_name="live_for_story",
     )
+    # The address readers use: the slug as last published, so renaming a
+    # working copy moves nothing until an editor publishes it.
+    public_slug = models.SlugField(
+        max_length=200, unique=True, null=True, blank=True, editable=False
+    )
+    # Every write bumps it; a write carrying an older number is refused, so
+    # no one saves over a change they have not seen.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    scheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     headline_needs_review = models.BooleanField(
         default=False,
         help_text="The importer derived the headline from the summary.",
@@ -175,23 +199,31 @@ class Story(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         verbose_name_plural = "stories"
-        permissions = [("publish_story", "Can publish and unpublish stories")]
+        permissions = [
+            ("publish_story", "Can review, approve, publish and withdraw stories"),
+            ("edit_any_story", "Can edit stories without being an author"),
+        ]
         indexes = [models.Index(fields=["status", "-last_published_at"])]
 
     def __str__(self):
-        return self.headline
+        return self.headline or f"Untitled story {self.pk}"
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unique_slug(Story, self.headline, exclude_pk=self.pk)
+            self.slug = unique_slug(Story, self.headline or "untitled", exclude_pk=self.pk)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("stories:detail", kwargs={"slug": self.slug})
+        return reverse("stories:detail", kwargs={"slug": self.public_slug or self.slug})
 
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.live_revision_id is not None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Readers once saw it and it was taken down: its URL answers 410."""
+        return self.withdrawn_at is not None and not self.is_live
 
 
 class Section(models.Model):
@@ -230,6 +262,17 @@ class SourceSummary(models.Model):
         return f"{self.outlet}: {self.summary[:60]}"
 
 
+class StorySlugRedirect(models.Model):
+    """An address a story was published under before its slug changed."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.slug
+
+
 class StoryEntity(models.Model):
     """An ordered link from a story to a topic card ("More on these topics")."""
 
@@ -253,14 +296,24 @@ class StoryEntity(models.Model):
 
 
 class StoryRevision(models.Model):
-    """A frozen copy of a story and all its parts, as readers were shown it.
+    """A frozen copy of a story and all its parts.
 
-    Public pages render only from revisions; the linked entities and FAQs are
-    also kept as relations so topic and FAQ pages can find live stories with
-    one indexed query.
+    One is written for every saved change and every publication; public pages
+    render only the published one. The linked entities and FAQs are also kept
+    as relations so topic and FAQ pages find live stories with one query.
     """
 
+    class Kind(models.TextChoices):
+        SAVE = "save", "Saved"
+        PUBLISH = "publish", "Published"
+        RESTORE = "restore", "Restored"
+        IMPORT = "import", "Imported"
+
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="revisions")
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.SAVE)
+    # The story's version this revision records.
+    version = models.PositiveIntegerField(default=1)
+    note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -275,11 +328,12 @@ class StoryRevision(models.Model):
     faqs = models.ManyToManyField(FAQ, blank=True, related_name="story_revisions")
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        get_latest_by = "created_at"
+        ordering = ["-id"]
+        get_latest_by = "id"
+        indexes = [models.Index(fields=["story", "-id"])]
 
     def __str__(self):
-        return f"{self.content.get('headline', '')} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"Revision {self.pk} ({self.get_kind_display().lower()}, version {self.version})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -288,5 +342,112 @@ class StoryRevision(models.Model):
 
     @property
     def hero_image_url(self) -> str:
-        hero = self.content.get("hero_image")
-        return default_storage.url(hero["name"]) if hero else ""
+        return hero_image_url(self.content)
+
+
+def hero_image_url(content: dict) -> str:
+    """The URL of a snapshot's hero image, or ""."""
+    hero = content.get("hero_image")
+    return default_storage.url(hero["name"]) if hero else ""
+
+
+class StoryTransition(models.Model):
+    """One workflow move: who took which action, when, from and to what."""
+
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, related_name="transitions"
+    )
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, choices=Story.Status)
+    to_status = models.CharField(max_length=20, choices=Story.Status)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    # The story's version after the move.
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the task that emails about it, so a redelivered task sends nothing.
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["story", "-id"])]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_status} \u2192 {self.to_status}"
+
+
+class Correction(models.Model):
+    """A public note attached when a live story is republished. Records of
+    their own: restoring an old revision never removes one."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        CLARIFICATION = "clarification", "Clarification"
+        UPDATE = "update", "Update"
+
+    story = models.ForeignKey(Story, on_delete=models.PROTECT, related_name="corrections")
+    revision = models.ForeignKey(
+        StoryRevision, on_delete=models.PROTECT, related_name="corrections"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class PreviewLinkQuerySet(models.QuerySet):
+    def usable(self):
+        """Links that still open their preview."""
+        from django.utils import timezone
+
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class PreviewLink(models.Model):
+    """A signed link that shows one revision to someone without an account."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="preview_links")
+    revision = models.ForeignKey(StoryRevision, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=32, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PreviewLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Preview of {self.story} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class AutosaveDraft(models.Model):
+    """The latest unsaved state of one user's change form for one story.
+
+    Kept apart from the story so autosaving has no side effects: nothing is
+    published, versioned or purged until the user saves."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField()
+    base_version = models.PositiveIntegerField()
+    saved_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["story", "user"], name="one_autosave_per_user")
+        ]

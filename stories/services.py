@@ -1,9 +1,12 @@
 """State changes to stories. Every caller (admin, importer, tasks) goes here."""
 
 import re
+import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,42 +16,66 @@ from entities.models import Entity
 from newsroom.celery import enqueue_on_commit
 
 from . import explainer_format
+from . import workflow
 from .models import (
     FAQ,
+    AutosaveDraft,
+    Correction,
     Outlet,
+    PreviewLink,
     Section,
     SourceSummary,
     Story,
     StoryEntity,
     StoryRevision,
+    StorySlugRedirect,
+    StoryTransition,
 )
-from .tasks import notify_authors_of_publication_task
+from .tasks import notify_transition_task
 from .text import name_key
 
 User = get_user_model()
+PREVIEW_SALT = "stories.preview-link"
 
 
 class StoryNotReady(ValidationError):
-    """The story lacks something readers must have before it can go live."""
+    """The story lacks something readers must have before it can go further."""
+
+
+class EditConflict(Exception):
+    """Someone changed the story after the caller loaded it."""
+
+    def __init__(self, story: Story, loaded_version: int, changes: list[str]):
+        self.story = story
+        self.loaded_version = loaded_version
+        self.changes = changes
+        super().__init__(
+            f"{story} changed since version {loaded_version}: " + "; ".join(changes)
+        )
+
+
+class InvalidTransition(ValidationError):
+    """The action is not open from the story's current state."""
 
 
 def publication_problems(story: Story) -> list[str]:
-    """What stops story from being published, as messages for an editor."""
+    """What stops story from going to review or to readers, as messages."""
     problems = []
     if not story.headline.strip():
         problems.append("Add a headline.")
     if not story.summary.strip():
         problems.append("Add a summary (\u201cWhat\u2019s happened\u201d).")
     if not story.sections.exists():
-        problems.append("Add at least one section (\u201cWhat\u2019s behind the headline?\u201d).")
+        problems.append(
+            "Add at least one section (\u201cWhat\u2019s behind the headline?\u201d)."
+        )
     if story.hero_image and not story.hero_image_alt.strip():
         problems.append("Describe the hero image in its alt text.")
     return problems
 
 
 def snapshot_story(story: Story) -> dict:
-    """Everything readers see of story, as plain JSON that later edits
-    cannot change."""
+    """Everything readers see of story, as plain JSON later edits cannot change."""
     hero = None
     if story.hero_image:
         hero = {
@@ -60,6 +87,7 @@ def snapshot_story(story: Story) -> dict:
     sources = story.source_summaries.select_related("outlet")
     return {
         "headline": story.headline,
+        "slug": story.slug,
         "summary": story.summary,
         "sections": [
             {"heading": s.heading, "body": s.body} for s in story.sections.all()
@@ -78,65 +106,387 @@ def snapshot_story(story: Story) -> dict:
             for s in sources
         ],
         "background": story.background,
-        "faq_ids": list(story.faqs.order_by("id").values_list("id", flat=True)),
-        "entity_ids": list(
-            story.storyentity_set.order_by("position", "id").values_list(
-                "entity_id", flat=True
-            )
-        ),
+        # Cards and questions are copied, not referenced: editing an entity
+        # or FAQ must not change what a published story shows.
+        "faqs": [
+            {"id": f.pk, "question": f.question, "slug": f.slug}
+            for f in story.faqs.order_by("id")
+        ],
+        "entities": [
+            {
+                "id": link.entity.pk,
+                "name": link.entity.name,
+                "slug": link.entity.slug,
+                "kind": link.entity.kind,
+                "kind_label": link.entity.get_kind_display(),
+                "short_description": link.entity.short_description,
+            }
+            for link in story.storyentity_set.select_related("entity").order_by("position", "id")
+        ],
         "tags": [
             {"name": t.name, "slug": t.slug} for t in story.tags.order_by("name")
         ],
         "authors": [
-            {"name": u.get_full_name() or u.get_username(), "username": u.get_username()}
+            {
+                "id": u.pk,
+                "name": u.get_full_name() or u.get_username(),
+                "username": u.get_username(),
+            }
             for u in story.authors.order_by("last_name", "first_name", "username")
         ],
         "hero_image": hero,
     }
 
 
-@transaction.atomic
-def publish_story(*, story: Story, by: User) -> StoryRevision:
-    """Freeze story's current text into a revision and show it to readers."""
-    if not by.has_perm("stories.publish_story"):
-        raise PermissionDenied("Only editors may publish stories.")
-    # Lock the row: two editors can press Publish in the same second.
-    story = Story.objects.select_for_update().get(pk=story.pk)
-    problems = publication_problems(story)
-    if problems:
-        raise StoryNotReady(problems)
-    content = snapshot_story(story)
-    revision = StoryRevision.objects.create(story=story, created_by=by, content=content)
-    revision.entities.set(content["entity_ids"])
-    revision.faqs.set(content["faq_ids"])
-    # Whole seconds: HTML <time datetime> allows at most three decimals.
-    now = timezone.now().replace(microsecond=0)
-    story.live_revision = revision
-    story.status = Story.Status.PUBLISHED
-    story.first_published_at = story.first_published_at or now
-    story.last_published_at = now
-    story.save(
-        update_fields=[
-            "live_revision", "status", "first_published_at", "last_published_at",
-            "updated_at",
-        ]
+def changes_since(story: Story, version: int) -> list[str]:
+    """What happened to story after version, as sentences for the person
+    whose copy is stale."""
+    changes = []
+    for transition in story.transitions.filter(version__gt=version).select_related("by").order_by("id"):
+        who = _name(transition.by)
+        changes.append(
+            f"{who} moved it from {transition.get_from_status_display().lower()} to "
+            f"{transition.get_to_status_display().lower()} "
+            f"({timezone.localtime(transition.created_at):%H:%M})"
+        )
+    saves = story.revisions.filter(version__gt=version, kind__in=[
+        StoryRevision.Kind.SAVE, StoryRevision.Kind.RESTORE,
+    ]).select_related("created_by").order_by("id")
+    baseline = story.revisions.filter(version__lte=version).order_by("-id").first()
+    previous = baseline.content if baseline else None
+    for revision in saves:
+        fields = changed_fields(previous, revision.content) if previous else []
+        what = f": {', '.join(fields)}" if fields else ""
+        changes.append(
+            f"{_name(revision.created_by)} saved changes "
+            f"({timezone.localtime(revision.created_at):%H:%M}){what}"
+        )
+        previous = revision.content
+    return changes or ["the story was changed by another process"]
+
+
+def changed_fields(old: dict, new: dict) -> list[str]:
+    from .diff import FIELD_LABELS
+
+    return [label for key, label in FIELD_LABELS.items() if old.get(key) != new.get(key)]
+
+
+def _name(user) -> str:
+    if user is None:
+        return "The system"
+    return user.get_full_name() or user.get_username()
+
+
+def lock_story(*, story_id: int, expected_version: int | None = None) -> Story:
+    """The story row, locked until the transaction ends; raises EditConflict
+    if it moved past expected_version (the version the caller loaded).
+
+    Every write to a story starts here, so no path can save over a change
+    its author has not seen.
+    """
+    story = Story.objects.select_for_update().get(pk=story_id)
+    if expected_version is not None and story.version != expected_version:
+        raise EditConflict(story, expected_version, changes_since(story, expected_version))
+    return story
+
+
+def _bump_version(story: Story) -> None:
+    story.version += 1
+    Story.objects.filter(pk=story.pk).update(
+        version=story.version, updated_at=timezone.now()
     )
-    enqueue_on_commit(notify_authors_of_publication_task, revision.pk)
+
+
+def _record_revision(story: Story, by, kind: str, note: str = "") -> StoryRevision:
+    content = snapshot_story(story)
+    revision = StoryRevision.objects.create(
+        story=story, created_by=by, content=content, kind=kind,
+        version=story.version, note=note,
+    )
+    revision.entities.set([e["id"] for e in content["entities"]])
+    revision.faqs.set([f["id"] for f in content["faqs"]])
     return revision
 
 
 @transaction.atomic
-def unpublish_story(*, story: Story, by: User) -> Story:
-    """Take story off every public surface; its revisions are kept."""
-    if not by.has_perm("stories.publish_story"):
-        raise PermissionDenied("Only editors may unpublish stories.")
-    story = Story.objects.select_for_update().get(pk=story.pk)
-    if story.status != Story.Status.PUBLISHED:
-        return story
-    story.status = Story.Status.UNPUBLISHED
-    story.live_revision = None
-    story.save(update_fields=["status", "live_revision", "updated_at"])
+def record_save(*, story: Story, by: User, kind: str = StoryRevision.Kind.SAVE,
+                note: str = "") -> StoryRevision:
+    """Record a saved change: bump the version and keep a revision of the
+    whole story. Call with the row locked by lock_story (new stories need no
+    lock). A journalist's change to an approved or scheduled story sends it
+    back to review, so nothing unreviewed reaches readers."""
+    _bump_version(story)
+    revision = _record_revision(story, by, kind, note)
+    if by is not None:
+        AutosaveDraft.objects.filter(story=story, user=by).delete()
+    back_to_review = by is not None and not workflow.is_editor(by)
+    if story.status in (Story.Status.APPROVED, Story.Status.SCHEDULED) and back_to_review:
+        _move(story, "resubmit_after_edit", Story.Status.IN_REVIEW, by,
+              "Edited after approval; back to review.")
+        story.scheduled_at = None
+        story.save(update_fields=["status", "scheduled_at"])
+    return revision
+
+
+def _move(story: Story, action: str, target: str, by, comment: str = "") -> StoryTransition:
+    """Change status, bump the version and log the move; the caller saves
+    any other fields it changed."""
+    from_status = story.status
+    story.status = target
+    _bump_version(story)
+    Story.objects.filter(pk=story.pk).update(status=target)
+    transition = StoryTransition.objects.create(
+        story=story, action=action, from_status=from_status, to_status=target,
+        by=by, comment=comment, version=story.version,
+    )
+    enqueue_on_commit(notify_transition_task, transition.pk)
+    return transition
+
+
+@transaction.atomic
+def take_action(
+    *,
+    story: Story,
+    action: str,
+    by: User | None,
+    expected_version: int | None = None,
+    comment: str = "",
+    scheduled_at=None,
+    correction_kind: str = "",
+    correction_text: str = "",
+) -> Story:
+    """Move story through the workflow by a named action.
+
+    by=None is the system (a schedule an editor set); every other caller is
+    checked against the workflow table. Raises PermissionDenied,
+    InvalidTransition, StoryNotReady or EditConflict and changes nothing then.
+    """
+    spec = workflow.ACTIONS.get(action)
+    if spec is None:
+        raise InvalidTransition(f"There is no action called {action!r}.")
+    # Lock the row: two editors can press Publish in the same second.
+    story = lock_story(story_id=story.pk, expected_version=expected_version)
+    if story.status not in spec.sources:
+        raise InvalidTransition(
+            f"\u201c{spec.label}\u201d is not possible for a story that is "
+            f"{story.get_status_display().lower()}."
+        )
+    if by is not None and not workflow.may_take(by, story, spec):
+        raise PermissionDenied(f"You may not {spec.label.lower()} this story.")
+    comment = comment.strip()
+    if spec.needs_comment and not comment:
+        raise ValidationError("Say why: a comment is required for this action.")
+    if spec.checks_completeness:
+        problems = publication_problems(story)
+        if problems:
+            raise StoryNotReady(problems)
+    if action == "schedule":
+        if scheduled_at is None or scheduled_at <= timezone.now():
+            raise ValidationError("Choose a publication time in the future.")
+        story.scheduled_at = scheduled_at
+    elif action == "unschedule":
+        story.scheduled_at = None
+    correction_text = correction_text.strip()
+    if correction_kind and action != "republish" or (correction_kind and not story.live_revision_id):
+        raise ValidationError("Corrections are attached when republishing a live story.")
+    if correction_kind and not correction_text:
+        raise ValidationError("Write the text of the correction.")
+
+    if action in workflow.PUBLISHING_ACTIONS and (
+        Story.objects.exclude(pk=story.pk).filter(public_slug=story.slug).exists()
+    ):
+        raise ValidationError(
+            f"Another story is published at /stories/{story.slug}/; change the slug."
+        )
+
+    _move(story, action, spec.target, by, comment)
+    fields = ["scheduled_at"]
+    if action in workflow.PUBLISHING_ACTIONS:
+        revision = _record_revision(story, by, StoryRevision.Kind.PUBLISH)
+        # Whole seconds: HTML <time datetime> allows at most three decimals.
+        now = timezone.now().replace(microsecond=0)
+        story.live_revision = revision
+        if story.public_slug and story.public_slug != story.slug:
+            StorySlugRedirect.objects.filter(slug=story.slug).delete()
+            StorySlugRedirect.objects.update_or_create(
+                slug=story.public_slug, defaults={"story": story}
+            )
+        story.public_slug = story.slug
+        fields.append("public_slug")
+        story.first_published_at = story.first_published_at or now
+        story.last_published_at = now
+        story.scheduled_at = None
+        story.withdrawn_at = None
+        fields += ["live_revision", "first_published_at", "last_published_at", "withdrawn_at"]
+        if correction_kind:
+            Correction.objects.create(
+                story=story, revision=revision, kind=correction_kind,
+                text=correction_text, created_by=by,
+            )
+    elif action == "unpublish":
+        story.live_revision = None
+        story.withdrawn_at = timezone.now().replace(microsecond=0)
+        fields += ["live_revision", "withdrawn_at"]
+    story.save(update_fields=fields)
     return story
+
+
+def publish_story(*, story: Story, by: User, expected_version: int | None = None,
+                  correction_kind: str = "", correction_text: str = "") -> StoryRevision:
+    """Freeze story's working copy into a revision and show it to readers,
+    approving it first when an editor publishes a draft of their own."""
+    with transaction.atomic():
+        current = Story.objects.get(pk=story.pk)
+        if current.status in (Story.Status.DRAFT, Story.Status.IN_REVIEW):
+            take_action(story=current, action="approve", by=by,
+                        expected_version=expected_version)
+            expected_version = None
+            current.refresh_from_db()
+        action = "publish" if current.status in (
+            Story.Status.APPROVED, Story.Status.SCHEDULED) else "republish"
+        story = take_action(
+            story=current, action=action, by=by, expected_version=expected_version,
+            correction_kind=correction_kind, correction_text=correction_text,
+        )
+        return story.live_revision
+
+
+def unpublish_story(*, story: Story, by: User, reason: str,
+                    expected_version: int | None = None) -> Story:
+    """Withdraw story from every public surface; its URL then answers 410."""
+    return take_action(story=story, action="unpublish", by=by, comment=reason,
+                       expected_version=expected_version)
+
+
+@transaction.atomic
+def restore_revision(*, story: Story, revision: StoryRevision, by: User,
+                     expected_version: int | None = None) -> StoryRevision:
+    """Make an old revision the working copy again, as a new revision; all
+    history and every correction stay."""
+    story = lock_story(story_id=story.pk, expected_version=expected_version)
+    if revision.story_id != story.pk:
+        raise ValidationError("That revision belongs to another story.")
+    if not workflow.can_edit(by, story):
+        raise PermissionDenied("You may not edit this story.")
+    content = revision.content
+    story.headline = content["headline"]
+    story.summary = content["summary"]
+    story.papers_overview = content["papers_overview"]
+    story.background = content["background"]
+    hero = content.get("hero_image")
+    story.hero_image = hero["name"] if hero else ""
+    story.hero_image_alt = hero["alt"] if hero else ""
+    story.hero_image_caption = hero["caption"] if hero else ""
+    story.hero_image_credit = hero["credit"] if hero else ""
+    story.save()
+    story.sections.all().delete()
+    Section.objects.bulk_create(
+        Section(story=story, position=i, heading=s["heading"], body=s["body"])
+        for i, s in enumerate(content["sections"])
+    )
+    story.source_summaries.all().delete()
+    outlets = Outlet.objects.in_bulk(
+        [s["outlet"]["slug"] for s in content["source_summaries"]], field_name="slug"
+    )
+    SourceSummary.objects.bulk_create(
+        SourceSummary(story=story, position=i, outlet=outlets[s["outlet"]["slug"]],
+                      summary=s["summary"], url=s["url"])
+        for i, s in enumerate(content["source_summaries"])
+        if s["outlet"]["slug"] in outlets
+    )
+    story.storyentity_set.all().delete()
+    entity_ids = [e["id"] for e in content["entities"]]
+    existing_entities = set(
+        Entity.objects.filter(pk__in=entity_ids).values_list("pk", flat=True)
+    )
+    StoryEntity.objects.bulk_create(
+        StoryEntity(story=story, entity_id=entity_id, position=i)
+        for i, entity_id in enumerate(entity_ids)
+        if entity_id in existing_entities
+    )
+    story.faqs.set(FAQ.objects.filter(pk__in=[f["id"] for f in content["faqs"]]))
+    story.tags.set([t["name"] for t in content["tags"]])
+    author_ids = [a["id"] for a in content["authors"] if "id" in a]
+    story.authors.set(User.objects.filter(pk__in=author_ids))
+    return record_save(
+        story=story, by=by, kind=StoryRevision.Kind.RESTORE,
+        note=f"Restored from revision {revision.pk} (version {revision.version})",
+    )
+
+
+def autosave_story(*, story: Story, by: User, data: dict, base_version: int) -> dict:
+    """Keep by's unsaved form for story; touches nothing else. Says whether
+    the story has moved on since the form was loaded."""
+    if not workflow.can_edit(by, story):
+        raise PermissionDenied("You may not edit this story.")
+    draft, _ = AutosaveDraft.objects.update_or_create(
+        story=story, user=by, defaults={"data": data, "base_version": base_version}
+    )
+    current = Story.objects.filter(pk=story.pk).values_list("version", flat=True).get()
+    return {"saved_at": draft.saved_at.isoformat(), "stale": current != base_version,
+            "version": current}
+
+
+def create_preview_link(*, story: Story, by: User, hours: int) -> tuple[PreviewLink, str]:
+    """A link to story's latest revision that works for hours without an
+    account; returns the link and its signed token."""
+    if not workflow.can_edit(by, story) and not workflow.is_editor(by):
+        raise PermissionDenied("You may not share this story.")
+    if not 1 <= hours <= 24 * 14:
+        raise ValidationError("Links last between an hour and two weeks.")
+    revision = story.revisions.order_by("-id").first()
+    if revision is None:
+        with transaction.atomic():
+            locked = lock_story(story_id=story.pk)
+            revision = record_save(story=locked, by=by)
+    link = PreviewLink.objects.create(
+        story=story, revision=revision, created_by=by, key=secrets.token_hex(16),
+        expires_at=timezone.now() + timedelta(hours=hours),
+    )
+    return link, preview_token(link)
+
+
+def preview_token(link: PreviewLink) -> str:
+    return signing.dumps({"k": link.key}, salt=PREVIEW_SALT, compress=True)
+
+
+def preview_link_from_token(token: str) -> PreviewLink | None:
+    """The usable link a token names, or None when it is tampered with,
+    expired or revoked."""
+    try:
+        payload = signing.loads(token, salt=PREVIEW_SALT, max_age=timedelta(days=14))
+    except signing.BadSignature:
+        return None
+    return (
+        PreviewLink.objects.usable()
+        .select_related("revision", "story")
+        .filter(key=payload.get("k"))
+        .first()
+    )
+
+
+def revoke_preview_link(*, link: PreviewLink, by: User) -> None:
+    if not workflow.can_edit(by, link.story) and not workflow.is_editor(by):
+        raise PermissionDenied("You may not revoke this link.")
+    PreviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def publish_due_stories() -> list[int]:
+    """Publish every scheduled story whose time has come; returns their ids.
+    Safe to run twice: a story already published is no longer scheduled."""
+    published = []
+    due = Story.objects.filter(
+        status=Story.Status.SCHEDULED, scheduled_at__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    for story_id in due:
+        try:
+            take_action(story=Story(pk=story_id), action="publish", by=None)
+        except (InvalidTransition, StoryNotReady, EditConflict):
+            continue
+        published.append(story_id)
+    return published
 
 
 @dataclass
@@ -250,6 +600,8 @@ def import_explainer(
             continue
         linked.add(entity.pk)
         StoryEntity.objects.create(story=story, entity=entity, position=position)
+    record_save(story=story, by=by, kind=StoryRevision.Kind.IMPORT,
+                note="Imported from a document")
     return ImportResult(story=story, created=True, warnings=warnings)
 
 

@@ -50,9 +50,7 @@ def _no_real_broker(request, monkeypatch):
         return
     from stories import tasks
 
-    monkeypatch.setattr(
-        tasks.notify_authors_of_publication_task, "delay", lambda *args: None
-    )
+    monkeypatch.setattr(tasks.notify_transition_task, "delay", lambda *args: None)
 
 
 @pytest.fixture(autouse=True)

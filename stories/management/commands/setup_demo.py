@@ -116,6 +116,7 @@ class Command(BaseCommand):
                 StoryEntity.objects.create(
                     story=story, entity=entities[slug], position=position
                 )
+            services.record_save(story=story, by=journalist)
             if item["publish"]:
                 services.publish_story(story=story, by=editor)
             created += 1

@@ -1,0 +1,19 @@
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+
+def grant(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    edit_any = Permission.objects.get(content_type__app_label="stories", codename="edit_any_story")
+    Group.objects.get(name="Editors").permissions.add(edit_any)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("stories", "0004_workflow_revisions_previews")]
+
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
