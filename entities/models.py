@@ -3,13 +3,14 @@ from django.db import models
 from django.urls import reverse
 
 from stories.fields import RichTextField
-from stories.text import fold, match_keys, unique_slug
+from stories.text import match_keys, name_key, unique_slug
 
 
 class EntityQuerySet(models.QuerySet):
     def matching_name(self, name: str):
-        """Entities whose name or one of whose aliases folds to the same text."""
-        key = fold(name)
+        """Entities whose name or one of whose aliases has the same matching key
+        (folded, without a leading "the")."""
+        key = name_key(name)
         if not key:
             return self.none()
         return self.filter(match_keys__contains=f"|{key}|")
@@ -76,7 +77,7 @@ class Entity(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Entity, self.name, exclude_pk=self.pk)
-        self.match_keys = match_keys([self.name, *self.alias_list], fold)
+        self.match_keys = match_keys([self.name, *self.alias_list], name_key)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -30,7 +30,12 @@ _TITLE_BY_KEY = dict(HEADINGS)
 _BULLETS = {"-", "\u2013", "\u2014", "\u2022", "*"}
 _FAQ_LABELS = {"common question", "common questions"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_TERMINAL = (".", "!", "?", ".\u201d", "!\u201d", "?\u201d", '."', '!"', '?"', ".'", ".)")
+# Only these break lines; str.splitlines() would also split at \x0b, \x1c or
+# U+2028, hiding control characters and shifting line numbers.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_TERMINAL = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
+# Free text in which a line may repeat an earlier heading ("What's happened?").
+_FREE_TEXT_BLOCKS = {"faqs", "entities"}
 
 
 class MalformedDocument(ValueError):
@@ -81,6 +86,11 @@ class ParsedExplainer:
     warnings: list[str] = field(default_factory=list)
 
 
+def _split_lines(text: str) -> list[str]:
+    lines = _LINE_BREAK.split(text)
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 def decode(raw: bytes) -> str:
     """The document's text, or MalformedDocument naming the first bad line."""
     if not raw.strip():
@@ -92,11 +102,11 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
+        line = len(_split_lines(raw[: error.start].decode("latin-1")))
         raise MalformedDocument(
             f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x})", line
         ) from None
-    for number, line_text in enumerate(text.splitlines(), start=1):
+    for number, line_text in enumerate(_split_lines(text), start=1):
         if _CONTROL.search(line_text):
             raise MalformedDocument("the line contains a control character", number)
     return text
@@ -104,9 +114,10 @@ def decode(raw: bytes) -> str:
 
 def parse(raw: bytes) -> ParsedExplainer:
     text = decode(raw)
+    # split() also treats U+0085, U+2028 and U+2029 as spaces.
     lines = [
         Line(number, " ".join(line_text.split()))
-        for number, line_text in enumerate(text.splitlines(), start=1)
+        for number, line_text in enumerate(_split_lines(text), start=1)
     ]
     blocks = _split_into_blocks(lines)
     checksum = hashlib.sha256(
@@ -140,6 +151,8 @@ def _split_into_blocks(lines: list[Line]) -> dict:
         if not line.text:
             continue
         key = _HEADING_BY_KEY.get(fold(line.text))
+        if key in heading_lines and current in _FREE_TEXT_BLOCKS:
+            key = None
         if key is not None:
             if key in heading_lines:
                 raise MalformedDocument(
@@ -177,11 +190,20 @@ def _split_into_blocks(lines: list[Line]) -> dict:
     return blocks
 
 
+_CLOSERS = "\"'\u201d\u2019)]"
+_QUOTE_AFTER_COLON = re.compile(r":\s*[\"'\u201c\u2018]")
+_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}$")
+
+
 def _looks_like_title(text: str) -> bool:
-    return (
-        len(text) <= MAX_TITLE_CHARS
-        and len(text.split()) <= MAX_TITLE_WORDS
-        and not text.endswith((".", ",", ";", ":", "\u2026"))
+    if len(text) > MAX_TITLE_CHARS or len(text.split()) > MAX_TITLE_WORDS:
+        return False
+    if _QUOTE_AFTER_COLON.search(text) or len(split_sentences(text)) > 1:
+        return False
+    bare = text.rstrip(_CLOSERS)
+    # "Why Tokyo leans on the U.S." ends in an abbreviation, not a full stop.
+    return bool(_INITIALISM.search(bare)) or not bare.endswith(
+        (".", ",", ";", ":", "\u2026")
     )
 
 
@@ -209,9 +231,12 @@ def _parse_sections(lines: list[Line], heading_line: int) -> list[ParsedSection]
         else:
             sections[-1].paragraphs.append(line.text)
     if not sections[-1].paragraphs:
-        raise MalformedDocument(
-            f"the section \u201c{sections[-1].heading}\u201d has no text", title_line
-        )
+        if len(sections) == 1:
+            raise MalformedDocument(
+                f"the section \u201c{sections[-1].heading}\u201d has no text", title_line
+            )
+        # A short closing line only looked like a title: nothing follows it.
+        sections[-2].paragraphs.append(sections.pop().heading)
     return sections
 
 
@@ -287,11 +312,11 @@ def _parse_topics(lines: list[Line], warnings: list[str]) -> list[ParsedTopic]:
 def whole_sentences(paragraphs: list[str]) -> tuple[list[str], bool]:
     """paragraphs cut after their last complete sentence, and whether any text
     was dropped (a blurb cut off mid-word)."""
-    if not paragraphs or paragraphs[-1].endswith(_TERMINAL):
+    if not paragraphs or _TERMINAL.search(paragraphs[-1]):
         return list(paragraphs), False
     kept = paragraphs[:-1]
     # Sentences split at terminal punctuation, so only the last can be cut off.
-    complete = [s for s in split_sentences(paragraphs[-1]) if s.endswith(_TERMINAL)]
+    complete = [s for s in split_sentences(paragraphs[-1]) if _TERMINAL.search(s)]
     if complete:
         kept.append(" ".join(complete))
     return kept, True
