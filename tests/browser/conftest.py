@@ -7,7 +7,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
-def browser_page():
+def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(
             "browser tests need Chromium: install Debian's package with "
@@ -24,8 +24,17 @@ def browser_page():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.set_default_timeout(15_000)
-        yield page
+        yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def new_page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+def browser_page(browser):
+    return new_page(browser)
