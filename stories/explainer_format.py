@@ -102,7 +102,7 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = len(_split_lines(raw[: error.start].decode("latin-1")))
+        line = len(_LINE_BREAK.split(raw[: error.start].decode("latin-1")))
         raise MalformedDocument(
             f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x})", line
         ) from None
@@ -232,8 +232,9 @@ def _parse_sections(lines: list[Line], heading_line: int) -> list[ParsedSection]
             sections[-1].paragraphs.append(line.text)
     if not sections[-1].paragraphs:
         if len(sections) == 1:
+            heading = sections[-1].heading
             raise MalformedDocument(
-                f"the section \u201c{sections[-1].heading}\u201d has no text", title_line
+                f"the section \u201c{heading}\u201d has no text", title_line
             )
         # A short closing line only looked like a title: nothing follows it.
         sections[-2].paragraphs.append(sections.pop().heading)
@@ -345,15 +346,31 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-# A run of capitalised words, allowing the lower-case joiners outlet names
-# use ("Folha de S.Paulo", "Corriere della Sera").
-_CAP = r"[A-Z\u00c0-\u00de][\w.&'\u2019-]*"
-_PHRASE = re.compile(
-    rf"{_CAP}(?:\s+(?:(?:of|the|de|da|do|du|la|le|el|des|del|della|der|die|di|y)\s+)*{_CAP})*"
+# Words of a sentence; "&" counts as one so "Mail & Guardian" can be spelled out.
+_WORD = re.compile(r"[^\W_][\w.&'\u2019-]*|&")
+# Lower-case words that join the capitalised words of outlet names
+# ("Folha de S.Paulo", "Corriere della Sera").
+_JOINERS = frozenset("of the de da do du la le el des del della der die di y".split())
+# Sentence openers that may precede a name in one run: "While Le Monde ...".
+_OPENERS = frozenset(
+    "Meanwhile While Whereas Both Like Unlike But And Yet In As According Even "
+    "Only Also However Similarly By From".split()
+)
+_MAX_OPENERS = 3
+# Some names go on past their capitalised words ("Česká televize",
+# "Il Sole 24 Ore", "The Globe and Mail"): a run is also tried with up to this
+# many of the words after it.
+_MAX_EXTRA_WORDS = 5
+# Words that make an unknown name read like an outlet's ("Harbour Times said").
+_OUTLET_WORDS = frozenset(
+    "Times Post News Journal Herald Daily Tribune Gazette Press Telegraph Mail "
+    "Express Chronicle Observer Review Radio TV Television Broadcasting Agency "
+    "Magazine Monitor Sun Mirror Standard Insider Wire Today".split()
 )
 _COVERAGE_LIST = re.compile(
     r"\b(?:articles?|reports?|reporting|coverage|stories|pieces|outlets|sources|"
-    r"papers|newspapers|editorials?|columns?|accounts?)\s+(?:from|by|in)\s+"
+    r"papers|newspapers|editorials?|columns?|accounts?)\s+(?:from|by|in)\s+",
+    re.IGNORECASE,  # also "Articles from X" opening a sentence
 )
 _LIST_GLUE = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*,?\s*as well as\s+)")
 _REPORTING_VERB = re.compile(
@@ -369,6 +386,134 @@ _REPORTING_VERB = re.compile(
 def _clean_candidate(text: str) -> str:
     text = re.sub(r"['\u2019]s$", "", text)
     return text.rstrip(".,;:'\u2019")
+
+
+def _capitalised(word: str) -> bool:
+    # Any script's capitals ("Česká", "ČTK"), also after digits ("1News").
+    letters = word.lstrip("0123456789")
+    return bool(letters) and letters[0].isupper()
+
+
+def _is_possessive(word: str) -> bool:
+    return word.endswith(("'s", "\u2019s", "'", "\u2019"))
+
+
+@dataclass
+class _Sentence:
+    text: str
+    words: list  # re.Match for each word
+    # Where the last reporting verb starts, -1 if there is none.
+    last_verb: int
+
+    @classmethod
+    def of(cls, text: str) -> "_Sentence":
+        verbs = [match.start() for match in _REPORTING_VERB.finditer(text)]
+        return cls(text, list(_WORD.finditer(text)), verbs[-1] if verbs else -1)
+
+    def spaced(self, left: int, right: int) -> bool:
+        """Whether only spaces separate words[left] and words[right]."""
+        words = self.words
+        return self.text[words[left].end() : words[right].start()].isspace()
+
+    def span(self, first: int, last: int) -> str:
+        return self.text[self.words[first].start() : self.words[last].end()]
+
+    def runs(self) -> list[tuple[int, int]]:
+        """(first, last) word of each run of capitalised words and joiners; a
+        possessive ends a run, so "Iran's Guardian Council" is two runs."""
+        runs, first, last = [], None, None
+        for index, word in enumerate(self.words):
+            chained = (
+                first is not None
+                and self.spaced(index - 1, index)
+                and not _is_possessive(self.words[last].group())
+            )
+            if chained and _capitalised(word.group()):
+                last = index
+            elif chained and word.group() in _JOINERS:
+                continue
+            else:
+                if first is not None:
+                    runs.append((first, last))
+                first = last = index if _capitalised(word.group()) else None
+        if first is not None:
+            runs.append((first, last))
+        return runs
+
+    def listed(self, runs: list[tuple[int, int]]) -> set[int]:
+        """First words of the runs listed as coverage ("articles from X and Y")."""
+        run_at = {self.words[first].start(): (first, last) for first, last in runs}
+        listed = set()
+        for match in _COVERAGE_LIST.finditer(self.text):
+            position = match.end()
+            while (run := run_at.get(position)) is not None:
+                listed.add(run[0])
+                glue = _LIST_GLUE.match(self.text, self.words[run[1]].end())
+                if not glue:
+                    break
+                position = glue.end()
+        return listed
+
+    def reach(self, last: int) -> int:
+        """The furthest word a name ending at words[last] could run on to."""
+        end = last
+        while (
+            end + 1 < len(self.words)
+            and end - last < _MAX_EXTRA_WORDS
+            and self.spaced(end, end + 1)
+            and not _is_possessive(self.words[end].group())
+        ):
+            end += 1
+        return end
+
+
+def _resolve(sentence: _Sentence, first: int, last: int, lookup, listed: bool):
+    """(outlet, index of its last word) for the outlet the run names, or None.
+
+    The whole run must be the name, perhaps after sentence openers, a leading
+    "The" or a possessive; "Capitol Hill" does not name The Hill.
+    """
+    words = sentence.words
+    for start in range(first, min(last, first + _MAX_OPENERS) + 1):
+        if start > first and words[start - 1].group() not in _OPENERS:
+            break
+        after_the = (
+            start > 0
+            and words[start - 1].group() == "the"
+            and sentence.spaced(start - 1, start)
+        )
+        for end in range(sentence.reach(last), last - 1, -1):
+            written = _clean_candidate(sentence.span(start, end))
+            name = written.removeprefix("The ")
+            outlet = lookup(name) if name else None
+            if outlet is None:
+                continue
+            # One-word names that are also ordinary words ("Time", "Dawn",
+            # "Independent") need the context of an outlet.
+            if (
+                len(name.split()) > 1
+                or name.isupper()
+                or after_the
+                or name != written  # written as "The ..."
+                or listed
+                or sentence.last_verb >= words[end].end()
+            ):
+                return outlet, end
+    return None
+
+
+def _unmatched_name(sentence: _Sentence, first: int, last: int, listed: bool) -> str:
+    """The run's name if an outlet is expected there but none matched, else ""."""
+    while first < last and sentence.words[first].group() in _OPENERS:
+        first += 1
+    name = _clean_candidate(sentence.span(first, last))
+    if listed:
+        return name
+    if not _REPORTING_VERB.match(sentence.text, sentence.words[last].end()):
+        return ""
+    # "Trump said" is not about an outlet; "The Daily Planet said" may be.
+    outlet_like = _OUTLET_WORDS & {word.strip(".'\u2019") for word in name.split()}
+    return name if name.startswith("The ") or outlet_like else ""
 
 
 @dataclass
@@ -387,40 +532,23 @@ def find_outlet_mentions(paragraphs: list[str], lookup) -> OutletMentions:
     """
     sentences: dict = {}
     unmatched: list[str] = []
-
-    def resolve(candidate: str):
-        words = candidate.split()
-        # Longest run of words first: "The South China Morning Post" before "China".
-        for size in range(len(words), 0, -1):
-            for start in range(0, len(words) - size + 1):
-                outlet = lookup(_clean_candidate(" ".join(words[start : start + size])))
-                if outlet is not None:
-                    return outlet
-        return None
-
     for paragraph in paragraphs:
-        expected = set()
-        for match in _COVERAGE_LIST.finditer(paragraph):
-            position = match.end()
-            while phrase := _PHRASE.match(paragraph, position):
-                expected.add(phrase.group())
-                glue = _LIST_GLUE.match(paragraph, phrase.end())
-                if not glue:
-                    break
-                position = glue.end()
-        for phrase in _PHRASE.finditer(paragraph):
-            if _REPORTING_VERB.match(paragraph, phrase.end()):
-                expected.add(phrase.group())
-        for name in expected:
-            cleaned = _clean_candidate(name)
-            if resolve(name) is None and cleaned not in unmatched:
-                unmatched.append(cleaned)
-        for sentence in split_sentences(paragraph):
-            for phrase in _PHRASE.finditer(sentence):
-                outlet = resolve(phrase.group())
-                if outlet is None:
+        for text in split_sentences(paragraph):
+            sentence = _Sentence.of(text)
+            runs = sentence.runs()
+            listed = sentence.listed(runs)
+            covered = -1  # last word of the last outlet's name
+            for first, last in runs:
+                if first <= covered:
                     continue
-                found = sentences.setdefault(outlet, [])
-                if sentence not in found:
-                    found.append(sentence)
+                found = _resolve(sentence, first, last, lookup, first in listed)
+                if found is None:
+                    name = _unmatched_name(sentence, first, last, first in listed)
+                    if name and name not in unmatched:
+                        unmatched.append(name)
+                    continue
+                outlet, covered = found
+                mentioned = sentences.setdefault(outlet, [])
+                if text not in mentioned:
+                    mentioned.append(text)
     return OutletMentions(sentences=sentences, unmatched=unmatched)

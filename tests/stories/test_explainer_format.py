@@ -1,7 +1,10 @@
+import functools
+import json
 from pathlib import Path
 
 import pytest
 
+from entities.models import Entity
 from stories.explainer_format import (
     MAX_DOCUMENT_BYTES,
     MalformedDocument,
@@ -10,6 +13,7 @@ from stories.explainer_format import (
     split_sentences,
     whole_sentences,
 )
+from stories.text import name_key
 
 DOCUMENTS = Path(__file__).parent / "documents"
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_deb1a77cd77502f3.txt"
@@ -164,3 +168,165 @@ def test_outlet_mentions_collect_sentences_and_report_unknown_outlets():
         "while Le Monde focused on the doubts of European donors."
     ]
     assert mentions.unmatched == ["The Daily Planet"]
+
+
+REGISTRY = Path(__file__).resolve().parents[2] / "stories" / "data" / "outlets.json"
+
+
+@functools.cache
+def registry() -> dict:
+    """Outlet names by the key of each name and short form, as the importer
+    looks them up."""
+    by_key = {}
+    for outlet in json.loads(REGISTRY.read_text()):
+        for name in [outlet["name"], *outlet["short_forms"]]:
+            by_key.setdefault(name_key(name), outlet["name"])
+    return by_key
+
+
+def outlets_in(*paragraphs):
+    return find_outlet_mentions(list(paragraphs), lambda n: registry().get(name_key(n)))
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="the shared seed is only on dev and CI")
+def test_seed_names_exactly_its_four_outlets_in_the_real_registry():
+    mentions = outlets_in(*parse(SEED.read_bytes()).papers)
+    assert list(mentions.sentences) == [
+        "The Japan Times",
+        "The Independent",
+        "South China Morning Post",
+        "Bloomberg News",
+    ]
+    assert mentions.unmatched == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Delegates of the North Atlantic Treaty Organization met in a rented hall.",
+        "Aides on Capitol Hill drafted a compromise overnight.",
+        "Iran's Guardian Council rejected the candidate list.",
+        "The National Guard was sent to the flooded towns.",
+        "Star Wars fans queued outside the cinema for days.",
+        "Time will tell whether the truce holds.",
+        "Dawn raids on three warehouses turned up nothing.",
+        "Independent analysts say the budget is far too thin.",
+    ],
+)
+def test_outlet_names_inside_longer_names_or_ordinary_words_are_not_outlets(text):
+    assert outlets_in(text).sentences == {}
+
+
+def test_outlet_names_after_openers_or_with_the_context_of_an_outlet_match():
+    mentions = outlets_in(
+        "Meanwhile Reuters reported a late amendment. While The Hill counted votes, "
+        "the Guardian looked at the cost. Dawn, a daily in Karachi, said little. "
+        "Stories from Time and Forbes followed. AFP and SCMP ran it on the front page."
+    )
+    assert list(mentions.sentences) == [
+        "Reuters", "The Hill", "The Guardian", "Dawn", "Time", "Forbes",
+        "Agence France-Presse", "South China Morning Post",
+    ]
+
+
+def test_outlet_names_in_any_script_and_with_lower_case_words_match():
+    mentions = outlets_in(
+        "Česká televize opened its bulletin with the strike, and ČTK carried the "
+        "union's statement. 1News reported a smaller protest in Wellington."
+    )
+    assert list(mentions.sentences) == [
+        "Česká televize", "Česká tisková kancelář", "1News",
+    ]
+
+
+def test_people_who_speak_are_not_reported_as_unknown_outlets():
+    mentions = outlets_in(
+        "Trump said the talks went well, and Sanae Takaichi noted the progress. "
+        "The Harbour Gazette wrote that the deal was rushed; Coast Times reported "
+        "the same. Articles from Gull Bay Beacon and Reuters disagreed."
+    )
+    assert mentions.unmatched == [
+        "The Harbour Gazette", "Coast Times", "Gull Bay Beacon",
+    ]
+    assert list(mentions.sentences) == ["Reuters"]
+
+
+def test_section_titles_are_told_from_short_paragraphs():
+    sections = parse(document("harbour_titles.txt")).sections
+    assert [s.heading for s in sections] == [
+        "Why the port looks to the U.S.", "Who pays for the dredging?",
+    ]
+    assert sections[0].paragraphs[1:] == [
+        'She called the vote "a turning point."',
+        "The mayor: \"We cannot wait\"",
+        "Harbour pilots were not consulted. Their union wants a seat on the board",
+    ]
+    assert sections[1].paragraphs[-1] == "The rest is still unclear"
+
+
+def test_a_lone_section_title_without_text_is_still_refused():
+    raw = MINIMAL.replace("Because of reasons.\n", "").encode()
+    with pytest.raises(MalformedDocument, match="has no text") as caught:
+        parse(raw)
+    assert caught.value.line == 4
+
+
+def test_questions_and_blurbs_may_repeat_earlier_headings():
+    parsed = parse(document("harbour_titles.txt"))
+    assert [q.question for q in parsed.questions] == [
+        "What's happened?", "How we got here?",
+    ]
+    assert parsed.topics[0].paragraphs == [
+        "The Harbour Authority is the public body that runs the port.",
+        "What the papers say",
+        "Its board meets once a month.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "kept"),
+    [
+        (["She called it \u2018final.\u2019"], ["She called it \u2018final.\u2019"]),
+        (["It was late (again?)"], ["It was late (again?)"]),
+        (["The talks ended [abruptly!]"], ["The talks ended [abruptly!]"]),
+        (
+            ["He said \u2018enough.\u2019 Then the meeting bro"],
+            ["He said \u2018enough.\u2019"],
+        ),
+    ],
+)
+def test_sentences_may_end_inside_quotes_and_brackets(paragraphs, kept):
+    assert whole_sentences(paragraphs)[0] == kept
+
+
+@pytest.mark.parametrize("character", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e"])
+def test_control_characters_that_splitlines_treats_as_breaks_are_refused(character):
+    text = MINIMAL.replace("Because of reasons.", f"Because{character}of reasons.")
+    raw = text.encode()
+    with pytest.raises(MalformedDocument, match="control character") as caught:
+        parse(raw)
+    assert caught.value.line == 5
+
+
+@pytest.mark.parametrize("separator", ["\x85", "\u2028", "\u2029"])
+def test_unicode_line_separators_are_read_as_spaces(separator):
+    text = MINIMAL.replace("Because of reasons.", f"Because of{separator}reasons.")
+    assert parse(text.encode()).sections[0].paragraphs == ["Because of reasons."]
+    with pytest.raises(MalformedDocument, match="has no answer") as caught:
+        parse(text.replace("Nobody knows yet.\n", "").encode())
+    assert caught.value.line == 13
+
+
+@pytest.mark.django_db
+def test_topic_named_with_the_matches_an_entity_named_without_it():
+    from stories.services import import_explainer
+
+    existing = Entity.objects.create(name="Harbour Authority")
+    raw = MINIMAL.replace(
+        "Japan is an island country.",
+        "The Harbour Authority is the public body that runs an invented port.",
+    ).encode()
+    assert parse(raw).topics[0].name == "The Harbour Authority"
+    story = import_explainer(raw=raw).story
+    assert list(story.entities.all()) == [existing]
+    assert Entity.objects.matching_name("the harbour authority").get() == existing
