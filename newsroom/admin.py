@@ -7,6 +7,14 @@ class NewsroomAdminSite(admin.AdminSite):
 
     index_template = "admin/desk.html"
 
+    def each_context(self, request):
+        context = super().each_context(request)
+        if request.user.is_active and request.user.is_staff:
+            from stories.desk import alerts_for
+
+            context["newsroom_alerts"] = alerts_for(request.user)
+        return context
+
     def index(self, request, extra_context=None):
         from stories.desk import desk_for
 

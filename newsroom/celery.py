@@ -25,6 +25,24 @@ def _create_filesystem_broker_folders(sender, source, **kwargs):
                 Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
+class RecordedTask(app.Task):
+    """A task whose final failure (retries exhausted) is kept for editors to
+    see in the admin, instead of vanishing into a log."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        from stories.models import FailedTask
+
+        try:
+            FailedTask.objects.update_or_create(
+                task_id=task_id,
+                defaults={"task_name": self.name, "args": list(args),
+                          "error": f"{exc.__class__.__name__}: {exc}"},
+            )
+        except Exception:
+            logger.exception("Could not record the failure of %s", task_id)
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
 def enqueue_on_commit(task, *args) -> None:
     """Send task once the current transaction commits.
 

@@ -5,6 +5,7 @@ runs with DEBUG=true set by the Makefile, SQLite and an embedded Celery broker.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -228,6 +229,17 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Timed tasks publish at the second; the sweep is the safety net that catches
+# anything a lost or delayed task missed, and says so.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-schedules": {
+        "task": "stories.tasks.sweep_schedules_task",
+        "schedule": env_int("SCHEDULE_SWEEP_SECONDS", 5),
+        "options": {"expires": 30},
+    },
+}
+# A scheduled publication later than this is a missed schedule: editors are told.
+SCHEDULE_LATE_AFTER = timedelta(seconds=env_int("SCHEDULE_LATE_AFTER_SECONDS", 10))
 
 # CKEditor 5: the toolbar offers only what the sanitiser keeps.
 CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"

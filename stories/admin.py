@@ -15,11 +15,13 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from . import services, workflow
+from .desk import schedule_by_day
 from .diff import diff_contents
 from .forms import PreviewLinkForm, StoryAdminForm, WorkflowActionForm
 from .models import (
     FAQ,
     AutosaveDraft,
+    FailedTask,
     Outlet,
     Section,
     SourceSummary,
@@ -126,11 +128,18 @@ class StoryAdmin(admin.ModelAdmin):
         (
             "Publication",
             {"fields": [
-                "status", "public_link", "scheduled_at", "first_published_at",
-                "last_published_at", "created_at", "updated_at",
+                "status", "public_link", "scheduled_at", "embargo_until", "expires_at",
+                "first_published_at", "last_published_at", "created_at", "updated_at",
             ]},
         ),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Embargo and expiry decide when readers see the story: editors' calls.
+        if not workflow.is_editor(request.user):
+            fields += ["embargo_until", "expires_at"]
+        return fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("authors")
@@ -214,6 +223,8 @@ class StoryAdmin(admin.ModelAdmin):
             return self.admin_site.admin_view(func)
 
         return [
+            path("schedule/", view("schedule", self.schedule_view),
+                 name="stories_story_schedule"),
             path("<int:object_id>/action/<str:action>/",
                  view("action", self.action_view), name="stories_story_action"),
             path("<int:object_id>/preview/",
@@ -234,6 +245,13 @@ class StoryAdmin(admin.ModelAdmin):
                  view("presence", self.presence_view), name="stories_story_presence"),
             *super().get_urls(),
         ]
+
+    def schedule_view(self, request):
+        """Upcoming publications and expiries, by day and hour, for editors."""
+        if not workflow.is_editor(request.user):
+            raise PermissionDenied
+        return self._page(request, None, "schedule.html", title="Schedule",
+                          days=schedule_by_day(), time_zone=timezone.get_current_timezone_name())
 
     def _viewable_story(self, request, object_id) -> Story:
         story = get_object_or_404(Story, pk=object_id)
@@ -457,3 +475,18 @@ class FAQAdmin(PublicContentEditing, admin.ModelAdmin):
     @admin.display(description="Stories", ordering="story_count")
     def story_count(self, faq):
         return faq.story_count
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    list_display = ["task_name", "args", "error", "failed_at", "resolved_at"]
+    list_filter = ["task_name", ("resolved_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["task_name", "task_id", "args", "error", "failed_at"]
+    actions = ["mark_resolved"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Mark as dealt with")
+    def mark_resolved(self, request, queryset):
+        queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())

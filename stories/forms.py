@@ -1,8 +1,9 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import services
+from . import services, workflow
 from .images import clean_image
 from .models import Correction, Story
 
@@ -96,7 +97,15 @@ class WorkflowActionForm(forms.Form):
     def __init__(self, *args, action, story, **kwargs):
         super().__init__(*args, **kwargs)
         self.action = action
-        if action.name != "schedule":
+        if action.name in workflow.SCHEDULING_ACTIONS:
+            self.fields["scheduled_at"].required = True
+            self.fields["scheduled_at"].help_text = (
+                f"In the newsroom's time zone, {settings.TIME_ZONE}."
+            )
+            if story.scheduled_at:
+                local = timezone.localtime(story.scheduled_at)
+                self.initial.setdefault("scheduled_at", local.strftime("%Y-%m-%dT%H:%M"))
+        else:
             del self.fields["scheduled_at"]
         if action.name != "republish" or not story.is_live:
             del self.fields["correction_kind"]

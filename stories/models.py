@@ -180,6 +180,23 @@ class Story(models.Model):
     # no one saves over a change they have not seen.
     version = models.PositiveIntegerField(default=1, editable=False)
     scheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Names one schedule: a queued publish task carrying another id is stale
+    # (the story was rescheduled or the schedule cancelled) and does nothing.
+    schedule_id = models.UUIDField(null=True, blank=True, editable=False)
+    embargo_until = models.DateTimeField(
+        "embargoed until",
+        null=True,
+        blank=True,
+        help_text="Nothing publishes the story before this time, not even "
+        "“Publish”. In the newsroom's time zone.",
+    )
+    expires_at = models.DateTimeField(
+        "expires at",
+        null=True,
+        blank=True,
+        help_text="The story is withdrawn and archived at this time (never "
+        "deleted). In the newsroom's time zone.",
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     headline_needs_review = models.BooleanField(
         default=False,
@@ -366,6 +383,9 @@ class StoryTransition(models.Model):
     comment = models.TextField(blank=True)
     # The story's version after the move.
     version = models.PositiveIntegerField()
+    # How far past its scheduled time the system published or expired the
+    # story, when it was late enough that editors must hear about it.
+    late_by = models.DurationField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set by the task that emails about it, so a redelivered task sends nothing.
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -451,3 +471,21 @@ class AutosaveDraft(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["story", "user"], name="one_autosave_per_user")
         ]
+
+
+class FailedTask(models.Model):
+    """A background task that kept failing after its retries, shown to
+    editors in the admin until someone deals with it."""
+
+    task_name = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=200, unique=True)
+    args = models.JSONField(default=list)
+    error = models.TextField()
+    failed_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self):
+        return f"{self.task_name} {self.args}: {self.error[:80]}"

@@ -1,10 +1,13 @@
 """State changes to stories. Every caller (admin, importer, tasks) goes here."""
 
+import logging
 import re
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +37,7 @@ from .models import (
 from .tasks import notify_transition_task
 from .text import name_key
 
+logger = logging.getLogger(__name__)
 User = get_user_model()
 PREVIEW_SALT = "stories.preview-link"
 
@@ -254,6 +258,7 @@ def take_action(
     scheduled_at=None,
     correction_kind: str = "",
     correction_text: str = "",
+    late_by: timedelta | None = None,
 ) -> Story:
     """Move story through the workflow by a named action.
 
@@ -280,12 +285,26 @@ def take_action(
         problems = publication_problems(story)
         if problems:
             raise StoryNotReady(problems)
-    if action == "schedule":
-        if scheduled_at is None or scheduled_at <= timezone.now():
+    now = timezone.now()
+    if action in workflow.SCHEDULING_ACTIONS:
+        if scheduled_at is None or scheduled_at <= now:
             raise ValidationError("Choose a publication time in the future.")
+        if story.embargo_until and scheduled_at < story.embargo_until:
+            raise ValidationError(
+                "The story is embargoed until "
+                f"{timezone.localtime(story.embargo_until):%d %B %Y, %H:%M %Z}; "
+                "schedule it for then or later."
+            )
         story.scheduled_at = scheduled_at
+        story.schedule_id = uuid.uuid4()
     elif action == "unschedule":
         story.scheduled_at = None
+        story.schedule_id = None
+    if action in workflow.PUBLISHING_ACTIONS and story.embargo_until and story.embargo_until > now:
+        raise ValidationError(
+            "Embargoed: nothing may publish this story before "
+            f"{timezone.localtime(story.embargo_until):%d %B %Y, %H:%M %Z}."
+        )
     correction_text = correction_text.strip()
     if correction_kind and action != "republish" or (correction_kind and not story.live_revision_id):
         raise ValidationError("Corrections are attached when republishing a live story.")
@@ -299,8 +318,14 @@ def take_action(
             f"Another story is published at /stories/{story.slug}/; change the slug."
         )
 
-    _move(story, action, spec.target, by, comment)
-    fields = ["scheduled_at"]
+    transition = _move(story, action, spec.target, by, comment)
+    if late_by is not None:
+        StoryTransition.objects.filter(pk=transition.pk).update(late_by=late_by)
+    fields = ["scheduled_at", "schedule_id"]
+    if action in workflow.SCHEDULING_ACTIONS:
+        schedule = (story.pk, str(story.schedule_id))
+        eta = story.scheduled_at
+        transaction.on_commit(lambda: _enqueue_scheduled_publication(schedule, eta))
     if action in workflow.PUBLISHING_ACTIONS:
         revision = _record_revision(story, by, StoryRevision.Kind.PUBLISH)
         # Whole seconds: HTML <time datetime> allows at most three decimals.
@@ -316,6 +341,7 @@ def take_action(
         story.first_published_at = story.first_published_at or now
         story.last_published_at = now
         story.scheduled_at = None
+        story.schedule_id = None
         story.withdrawn_at = None
         fields += ["live_revision", "first_published_at", "last_published_at", "withdrawn_at"]
         if correction_kind:
@@ -323,7 +349,7 @@ def take_action(
                 story=story, revision=revision, kind=correction_kind,
                 text=correction_text, created_by=by,
             )
-    elif action == "unpublish":
+    elif action in workflow.WITHDRAWING_ACTIONS:
         story.live_revision = None
         story.withdrawn_at = timezone.now().replace(microsecond=0)
         fields += ["live_revision", "withdrawn_at"]
@@ -473,20 +499,85 @@ def revoke_preview_link(*, link: PreviewLink, by: User) -> None:
     )
 
 
-def publish_due_stories() -> list[int]:
-    """Publish every scheduled story whose time has come; returns their ids.
-    Safe to run twice: a story already published is no longer scheduled."""
-    published = []
-    due = Story.objects.filter(
-        status=Story.Status.SCHEDULED, scheduled_at__lte=timezone.now()
-    ).values_list("pk", flat=True)
-    for story_id in due:
+def _enqueue_scheduled_publication(schedule: tuple[int, str], eta) -> None:
+    from .tasks import publish_scheduled_story_task
+
+    try:
+        publish_scheduled_story_task.apply_async(args=schedule, eta=eta)
+    except Exception:
+        # The sweep publishes it anyway; a broker outage must not fail the
+        # editor's request after the schedule was saved.
+        logger.exception("Could not queue the publication of story %s", schedule[0])
+
+
+def publish_scheduled_story(*, story_id: int, schedule_id: str | None = None) -> bool:
+    """Publish a scheduled story whose time has come, once.
+
+    Safe to call any number of times, from any number of workers: the row
+    lock serialises them, and a story that is no longer scheduled under
+    schedule_id (published, rescheduled, cancelled) is left alone. Returns
+    whether this call published it.
+    """
+    with transaction.atomic():
         try:
-            take_action(story=Story(pk=story_id), action="publish", by=None)
-        except (InvalidTransition, StoryNotReady, EditConflict):
-            continue
-        published.append(story_id)
-    return published
+            story = Story.objects.select_for_update().get(pk=story_id)
+        except Story.DoesNotExist:
+            return False
+        now = timezone.now()
+        if (
+            story.status != Story.Status.SCHEDULED
+            or (schedule_id is not None and str(story.schedule_id) != str(schedule_id))
+            or story.scheduled_at is None
+            or story.scheduled_at > now
+            or (story.embargo_until and story.embargo_until > now)
+        ):
+            return False
+        lateness = now - story.scheduled_at
+        late_by = lateness if lateness > settings.SCHEDULE_LATE_AFTER else None
+        try:
+            take_action(story=story, action="publish", by=None, late_by=late_by)
+        except (ValidationError, EditConflict) as error:
+            logger.error("Scheduled story %s could not be published: %s", story_id, error)
+            return False
+    if late_by is not None:
+        logger.warning("Story %s published %.1f s after its scheduled time",
+                       story_id, late_by.total_seconds())
+    return True
+
+
+def expire_story(*, story_id: int) -> bool:
+    """Withdraw and archive a live story whose expiry time has passed."""
+    with transaction.atomic():
+        story = Story.objects.select_for_update().filter(pk=story_id).first()
+        now = timezone.now()
+        if story is None or story.status != Story.Status.PUBLISHED or not (
+            story.expires_at and story.expires_at <= now
+        ):
+            return False
+        lateness = now - story.expires_at
+        take_action(story=story, action="expire", by=None,
+                    comment="Expiry time reached.",
+                    late_by=lateness if lateness > settings.SCHEDULE_LATE_AFTER else None)
+    return True
+
+
+def sweep_schedules() -> dict:
+    """Publish whatever is overdue and expire whatever has expired.
+
+    The safety net under the timed tasks: after a worker or broker outage
+    everything overdue goes out at once, and anything late is recorded so
+    editors hear of it.
+    """
+    now = timezone.now()
+    due = Story.objects.filter(
+        status=Story.Status.SCHEDULED, scheduled_at__lte=now
+    ).values_list("pk", flat=True)
+    published = [pk for pk in due if publish_scheduled_story(story_id=pk)]
+    expired_ids = Story.objects.filter(
+        status=Story.Status.PUBLISHED, expires_at__lte=now
+    ).values_list("pk", flat=True)
+    expired = [pk for pk in expired_ids if expire_story(story_id=pk)]
+    return {"published": published, "expired": expired}
 
 
 @dataclass

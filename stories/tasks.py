@@ -1,11 +1,15 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import send_mass_mail
 from django.db.models import Q
 from django.utils import timezone
+
+from newsroom.celery import RecordedTask
 
 from .models import StoryTransition
 
@@ -13,7 +17,9 @@ logger = logging.getLogger(__name__)
 
 # action -> who hears about it
 EDITOR_ACTIONS = {"submit", "resubmit_after_edit"}
-AUTHOR_ACTIONS = {"request_changes", "approve", "publish", "republish", "unpublish"}
+AUTHOR_ACTIONS = {"request_changes", "approve", "publish", "republish", "unpublish",
+                  "expire"}
+SWEEP_HEARTBEAT_KEY = "scheduler:last-sweep"
 
 
 def _editors():
@@ -25,8 +31,8 @@ def _editors():
 
 
 @shared_task(
-    autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600,
-    retry_kwargs={"max_retries": 8},
+    base=RecordedTask, autoretry_for=(OSError,), retry_backoff=True,
+    retry_backoff_max=600, retry_kwargs={"max_retries": 8},
 )
 def notify_transition_task(transition_id: int) -> int:
     """Email the people a workflow move concerns; returns emails sent.
@@ -42,27 +48,31 @@ def notify_transition_task(transition_id: int) -> int:
         return 0
     transition = StoryTransition.objects.select_related("story", "by").get(pk=transition_id)
     story = transition.story
-    if transition.action in EDITOR_ACTIONS:
-        recipients = _editors()
-    elif transition.action in AUTHOR_ACTIONS:
-        recipients = story.authors.filter(is_active=True).exclude(email="")
-    else:
-        return 0
+    recipients = set()
+    if transition.action in EDITOR_ACTIONS or transition.late_by is not None:
+        recipients |= set(_editors())
+    if transition.action in AUTHOR_ACTIONS:
+        recipients |= set(story.authors.filter(is_active=True).exclude(email=""))
     addresses = sorted(
         {u.email for u in recipients if transition.by is None or u.pk != transition.by_id}
     )
     if not addresses:
         return 0
     who = (transition.by.get_full_name() or transition.by.get_username()) if transition.by else "The system"
-    subject = (
-        f"[{settings.SITE_NAME}] {story.headline or 'Untitled story'}: "
-        f"{transition.get_to_status_display().lower()}"
-    )
+    headline = story.headline or "Untitled story"
+    subject = f"[{settings.SITE_NAME}] {headline}: {transition.get_to_status_display().lower()}"
     body = (
-        f"{who} moved \u201c{story.headline or 'Untitled story'}\u201d from "
+        f"{who} moved \u201c{headline}\u201d from "
         f"{transition.get_from_status_display().lower()} to "
         f"{transition.get_to_status_display().lower()}.\n"
     )
+    if transition.late_by is not None:
+        subject = f"[{settings.SITE_NAME}] LATE: {headline}"
+        body += (
+            f"\nThis happened {transition.late_by.total_seconds():.0f} seconds after "
+            "its scheduled time: the scheduler missed it and the sweep caught up. "
+            "Check that the Celery worker and beat are running.\n"
+        )
     if transition.comment:
         body += f"\nComment:\n{transition.comment}\n"
     body += f"\n{settings.SITE_URL}/admin/stories/story/{story.pk}/change/\n"
@@ -74,12 +84,35 @@ def notify_transition_task(transition_id: int) -> int:
     return len(addresses)
 
 
-@shared_task
-def publish_due_stories_task() -> int:
-    """Publish scheduled stories whose time has come (a beat sweep)."""
-    from .services import publish_due_stories
+@shared_task(
+    base=RecordedTask, autoretry_for=(OSError,), retry_backoff=True,
+    retry_kwargs={"max_retries": 10}, acks_late=True,
+)
+def publish_scheduled_story_task(story_id: int, schedule_id: str) -> bool:
+    """Publish a story at its scheduled time; a stale or repeated delivery
+    does nothing."""
+    from .services import publish_scheduled_story
 
-    published = publish_due_stories()
-    if published:
-        logger.info("Published scheduled stories %s", published)
-    return len(published)
+    return publish_scheduled_story(story_id=story_id, schedule_id=schedule_id)
+
+
+@shared_task(base=RecordedTask)
+def sweep_schedules_task() -> dict:
+    """Beat's safety net: publish the overdue, expire the expired."""
+    from .services import sweep_schedules
+
+    cache.set(SWEEP_HEARTBEAT_KEY, timezone.now().isoformat(), None)
+    result = sweep_schedules()
+    if result["published"] or result["expired"]:
+        logger.info("Sweep published %s, expired %s", result["published"], result["expired"])
+    return result
+
+
+@worker_ready.connect
+def _sweep_on_start(sender, **kwargs):
+    # A worker that was down may have missed its timed tasks: catch up at
+    # once instead of waiting for beat.
+    try:
+        sweep_schedules_task.delay()
+    except Exception:
+        logger.exception("Could not queue the start-up sweep")

@@ -34,6 +34,8 @@ ACTIONS = {
                editors_only=True, checks_completeness=True),
         Action("schedule", "Schedule", frozenset({S.APPROVED}), S.SCHEDULED,
                editors_only=True, checks_completeness=True),
+        Action("reschedule", "Reschedule", frozenset({S.SCHEDULED}), S.SCHEDULED,
+               editors_only=True, checks_completeness=True),
         Action("unschedule", "Cancel schedule", frozenset({S.SCHEDULED}), S.APPROVED,
                editors_only=True),
         Action("publish", "Publish", frozenset({S.APPROVED, S.SCHEDULED}), S.PUBLISHED,
@@ -42,6 +44,9 @@ ACTIONS = {
                S.PUBLISHED, editors_only=True, checks_completeness=True),
         Action("unpublish", "Unpublish", frozenset({S.PUBLISHED}), S.UNPUBLISHED,
                editors_only=True, needs_comment=True),
+        # Taken by the system when a story's expiry time comes.
+        Action("expire", "Expire", frozenset({S.PUBLISHED}), S.ARCHIVED,
+               editors_only=True),
         Action("archive", "Archive", frozenset({S.DRAFT, S.UNPUBLISHED}), S.ARCHIVED,
                editors_only=True),
         Action("unarchive", "Return to drafts", frozenset({S.ARCHIVED}), S.DRAFT,
@@ -49,8 +54,12 @@ ACTIONS = {
     ]
 }
 
-# Actions that put a revision in front of readers.
+# Actions that put a revision in front of readers, and that take it away.
 PUBLISHING_ACTIONS = {"publish", "republish"}
+WITHDRAWING_ACTIONS = {"unpublish", "expire"}
+SCHEDULING_ACTIONS = {"schedule", "reschedule"}
+# Only the system takes these; they are not offered as buttons.
+SYSTEM_ACTIONS = {"expire"}
 
 
 def is_editor(user) -> bool:
@@ -81,4 +90,7 @@ def may_take(user, story: Story, action: Action) -> bool:
 
 
 def available_actions(user, story: Story) -> list[Action]:
-    return [action for action in ACTIONS.values() if may_take(user, story, action)]
+    return [
+        action for action in ACTIONS.values()
+        if action.name not in SYSTEM_ACTIONS and may_take(user, story, action)
+    ]
