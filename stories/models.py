@@ -489,3 +489,14 @@ class FailedTask(models.Model):
 
     def __str__(self):
         return f"{self.task_name} {self.args}: {self.error[:80]}"
+
+
+class Heartbeat(models.Model):
+    """When a periodic process last ran (the beat sweep), kept in the
+    database so any process can tell whether it is alive."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -4,14 +4,13 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.mail import send_mass_mail
 from django.db.models import Q
 from django.utils import timezone
 
 from newsroom.celery import RecordedTask
 
-from .models import StoryTransition
+from .models import Heartbeat, StoryTransition
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +18,7 @@ logger = logging.getLogger(__name__)
 EDITOR_ACTIONS = {"submit", "resubmit_after_edit"}
 AUTHOR_ACTIONS = {"request_changes", "approve", "publish", "republish", "unpublish",
                   "expire"}
-SWEEP_HEARTBEAT_KEY = "scheduler:last-sweep"
+SWEEP_HEARTBEAT = "schedule-sweep"
 
 
 def _editors():
@@ -101,7 +100,9 @@ def sweep_schedules_task() -> dict:
     """Beat's safety net: publish the overdue, expire the expired."""
     from .services import sweep_schedules
 
-    cache.set(SWEEP_HEARTBEAT_KEY, timezone.now().isoformat(), None)
+    Heartbeat.objects.update_or_create(
+        name=SWEEP_HEARTBEAT, defaults={"beat_at": timezone.now()}
+    )
     result = sweep_schedules()
     if result["published"] or result["expired"]:
         logger.info("Sweep published %s, expired %s", result["published"], result["expired"])
