@@ -229,6 +229,7 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 # Timed tasks publish at the second; the sweep is the safety net that catches
 # anything a lost or delayed task missed, and says so.
 CELERY_BEAT_SCHEDULE = {

@@ -17,8 +17,10 @@ SERVICES = COMPOSE["services"]
 
 def test_compose_runs_every_part_of_the_stack():
     assert {"postgres", "redis", "web", "worker", "beat"} <= set(SERVICES)
-    for name in ("postgres", "redis", "web", "worker"):
+    for name in ("postgres", "redis", "web", "worker", "beat"):
         assert "healthcheck" in SERVICES[name], name
+    for name in ("web", "worker", "beat"):
+        assert SERVICES[name]["restart"] == "unless-stopped", name
     assert {"postgres-data", "redis-data", "media"} <= set(COMPOSE["volumes"])
 
 
@@ -32,6 +34,9 @@ def test_compose_commands_point_at_real_code():
         assert command[3] == name
     assert importlib.import_module("newsroom").celery_app.main == "newsroom"
     assert SERVICES["migrate"]["command"][-2:] == ["migrate", "--noinput"]
+    from django.core.management import get_commands
+
+    assert SERVICES["beat"]["healthcheck"]["test"][-1] in get_commands()
 
 
 def test_compose_environment_is_read_by_settings():
