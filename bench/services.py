@@ -1,0 +1,105 @@
+"""Throwaway PostgreSQL and Redis servers on 127.0.0.1 for benchmarks."""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+class Services:
+    """Start Redis and, where its binaries exist, PostgreSQL; stop them on exit."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="newsroom-bench-"))
+        self.processes = []
+        self.pg_ctl = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for process in self.processes:
+            process.terminate()
+            process.wait(timeout=15)
+        if self.pg_ctl:
+            self._as_postgres([self.pg_ctl, "-D", str(self.dir / "pg"), "-m", "fast", "stop"],
+                              check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def redis(self) -> str:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("redis-server is needed: apt-get install redis-server")
+        port = free_port()
+        self.processes.append(subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL))
+        wait_for_port(port)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def postgres(self) -> str | None:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            return None
+        initdb, self.pg_ctl = f"{bins[-1]}/initdb", f"{bins[-1]}/pg_ctl"
+        port = free_port()
+        data, run = self.dir / "pg", self.dir / "pgrun"
+        data.mkdir()
+        run.mkdir()
+        os.chmod(self.dir, 0o755)
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root.
+            self._ensure_user()
+            shutil.chown(data, "newsroom-ci")
+            shutil.chown(run, "newsroom-ci")
+        self._as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+        self._as_postgres([self.pg_ctl, "-D", str(data), "-l", str(run / "pg.log"), "-w",
+                           "-o", f"-h 127.0.0.1 -p {port} -k {run} -c fsync=off",
+                           "start"])
+        return f"postgres://postgres@127.0.0.1:{port}/newsroom_bench"
+
+    def _ensure_user(self):
+        try:
+            pwd.getpwnam("newsroom-ci")
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "newsroom-ci"], check=True)
+
+    def _as_postgres(self, command, check=True):
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "newsroom-ci", "--", *command]
+        subprocess.run(command, check=check, stdout=subprocess.DEVNULL)
+
+
+def create_database(url: str) -> None:
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
