@@ -27,6 +27,20 @@ class EntityQuerySet(models.QuerySet):
         live = Story.objects.published().values("live_revision")
         return self.filter(story_revisions__in=live).distinct()
 
+    def most_active(self, *, since):
+        """Public entities with the most stories published since then."""
+        from django.db.models import Count, Q
+
+        from stories.models import Story
+
+        live = Story.objects.published().filter(last_published_at__gte=since)
+        recent = Q(story_revisions__in=live.values("live_revision"))
+        return (
+            self.filter(recent)
+            .annotate(story_count=Count("story_revisions", filter=recent, distinct=True))
+            .order_by("-story_count", "name")
+        )
+
 
 class Entity(models.Model):
     class Kind(models.TextChoices):
@@ -86,6 +100,15 @@ class Entity(models.Model):
     @property
     def alias_list(self) -> list[str]:
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    @property
+    def schema_type(self) -> str:
+        """The schema.org type for structured data about this entity."""
+        return {
+            self.Kind.PERSON: "Person",
+            self.Kind.PLACE: "Place",
+            self.Kind.ORGANISATION: "Organization",
+        }.get(self.kind, "Thing")
 
     @property
     def wikidata_url(self) -> str:

@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 
 from stories.models import FAQ, Story
+from stories.structured_data import entity_page
 
 from .models import Entity
 
@@ -10,7 +11,8 @@ def entity_detail(request, slug):
     stories = Story.objects.published().filter(live_revision__entities=entity)
     context = {
         "entity": entity,
-        "stories": list(stories.for_listing()),
+        "stories": list(stories.for_listing()[:50]),
         "faqs": list(FAQ.objects.public().filter(entities=entity)),
+        "structured_data": entity_page(entity),
     }
     return render(request, "entities/entity_detail.html", context)

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+
+from newsroom import pagecache
 
 from . import services, workflow
 from .desk import schedule_by_day
@@ -437,6 +439,14 @@ class PublicContentEditing:
     """A topic or FAQ that published stories link to is public: only editors
     change it, so a journalist's edit cannot reach readers unreviewed."""
 
+    def save_model(self, request, obj, form, change):
+        services.save_reference(obj=obj, by=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Links (an FAQ's topics) change what public pages list.
+        transaction.on_commit(pagecache.bump_generation)
+
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
         if not allowed or obj is None or workflow.is_editor(request.user):
@@ -451,6 +461,9 @@ class OutletAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_forms", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = HTTPS_URLS
+
+    def save_model(self, request, obj, form, change):
+        services.save_reference(obj=obj, by=request.user)
 
     @admin.display(description="Short forms")
     def short_forms_display(self, outlet):

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
+from django.contrib.postgres.search import SearchVectorField
 from taggit.managers import TaggableManager
+from taggit.models import Tag
 
 from entities.models import Entity
 
@@ -113,6 +115,31 @@ class StoryQuerySet(models.QuerySet):
         """Cards on the home and topic pages: headline, summary and dates all
         come from the live revision, so nothing unpublished leaks."""
         return self.select_related("live_revision").order_by("-last_published_at", "-pk")
+
+    def related_to(self, story):
+        """Other published stories sharing a topic or tag with story's live
+        revision, newest first (one query)."""
+        content = story.live_revision.content
+        entity_ids = [e["id"] for e in content.get("entities", [])]
+        tag_slugs = [t["slug"] for t in content.get("tags", [])]
+        if not entity_ids and not tag_slugs:
+            return self.none()
+        return (
+            self.published()
+            .exclude(pk=story.pk)
+            .filter(
+                models.Q(live_revision__entities__in=entity_ids)
+                | models.Q(live_revision__tags__slug__in=tag_slugs)
+            )
+            .distinct()
+            .for_listing()
+        )
+
+    def tagged(self, slug):
+        return self.published().filter(live_revision__tags__slug=slug)
+
+    def by_author(self, user):
+        return self.published().filter(live_revision__authors=user)
 
 
 class Story(models.Model):
@@ -343,6 +370,16 @@ class StoryRevision(models.Model):
         Entity, blank=True, related_name="story_revisions"
     )
     faqs = models.ManyToManyField(FAQ, blank=True, related_name="story_revisions")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="story_revisions")
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="story_revisions"
+    )
+    # Plain text of the revision by weight, for search: headline over summary
+    # over everything else. PostgreSQL also keeps a weighted tsvector.
+    search_headline = models.TextField(blank=True, default="")
+    search_summary = models.TextField(blank=True, default="")
+    search_body = models.TextField(blank=True, default="")
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

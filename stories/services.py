@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from entities.models import Entity
+from newsroom import pagecache
 from newsroom.celery import enqueue_on_commit
 
 from . import explainer_format
@@ -34,6 +35,7 @@ from .models import (
     StorySlugRedirect,
     StoryTransition,
 )
+from .search import index_revision
 from .tasks import notify_transition_task
 from .text import name_key
 
@@ -124,6 +126,7 @@ def snapshot_story(story: Story) -> dict:
                 "kind": link.entity.kind,
                 "kind_label": link.entity.get_kind_display(),
                 "short_description": link.entity.short_description,
+                "wikidata_id": link.entity.wikidata_id,
             }
             for link in story.storyentity_set.select_related("entity").order_by("position", "id")
         ],
@@ -209,6 +212,9 @@ def _record_revision(story: Story, by, kind: str, note: str = "") -> StoryRevisi
     )
     revision.entities.set([e["id"] for e in content["entities"]])
     revision.faqs.set([f["id"] for f in content["faqs"]])
+    if kind == StoryRevision.Kind.PUBLISH:
+        # Tag, author and search indexes are only needed for what readers see.
+        index_revision(revision)
     return revision
 
 
@@ -354,6 +360,9 @@ def take_action(
         story.withdrawn_at = timezone.now().replace(microsecond=0)
         fields += ["live_revision", "withdrawn_at"]
     story.save(update_fields=fields)
+    if action in workflow.PUBLISHING_ACTIONS | workflow.WITHDRAWING_ACTIONS:
+        # Home, topic, tag, author, feed and sitemap pages all change.
+        transaction.on_commit(pagecache.bump_generation)
     return story
 
 
@@ -438,6 +447,14 @@ def restore_revision(*, story: Story, revision: StoryRevision, by: User,
         story=story, by=by, kind=StoryRevision.Kind.RESTORE,
         note=f"Restored from revision {revision.pk} (version {revision.version})",
     )
+
+
+@transaction.atomic
+def save_reference(*, obj, by: User) -> None:
+    """Save an entity, FAQ or outlet edited in the admin. Published stories
+    show their pages and cards, so cached pages are invalidated on commit."""
+    obj.save()
+    transaction.on_commit(pagecache.bump_generation)
 
 
 def autosave_story(*, story: Story, by: User, data: dict, base_version: int) -> dict:

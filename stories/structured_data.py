@@ -3,19 +3,56 @@
 import json
 
 from django.conf import settings
+from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
 # The same escapes as Django's json_script: no "</script>" can break out.
 _ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026",
             ord("\u2028"): "\\u2028", ord("\u2029"): "\\u2029"}
+KIND_TYPES = {"person": "Person", "place": "Place", "organisation": "Organization"}
 
 
-def to_script(data: dict) -> SafeString:
+def to_script(*items: dict) -> SafeString:
+    data = items[0] if len(items) == 1 else list(items)
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(_ESCAPES))
 
 
-def news_article(story, content: dict) -> SafeString:
-    url = f"{settings.SITE_URL}{story.get_absolute_url()}"
+def absolute(path: str) -> str:
+    return path if path.startswith(("http://", "https://")) else f"{settings.SITE_URL}{path}"
+
+
+def publisher() -> dict:
+    return {
+        "@type": "NewsMediaOrganization",
+        "name": settings.SITE_NAME,
+        "url": settings.SITE_URL + "/",
+        "logo": {"@type": "ImageObject", "url": absolute(static("img/logo.png")),
+                 "width": 600, "height": 60},
+    }
+
+
+def _thing(entity: dict) -> dict:
+    thing = {"@type": KIND_TYPES.get(entity.get("kind"), "Thing"), "name": entity["name"],
+             "url": absolute(f"/topics/{entity['slug']}/")}
+    if entity.get("wikidata_id"):
+        thing["sameAs"] = f"https://www.wikidata.org/wiki/{entity['wikidata_id']}"
+    return thing
+
+
+def breadcrumbs(*trail: tuple[str, str]) -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "name": name, "item": absolute(url)}
+            for n, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def news_article(story, content: dict, image_url: str = "") -> SafeString:
+    url = absolute(story.get_absolute_url())
+    entities = content.get("entities", [])
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -25,10 +62,44 @@ def news_article(story, content: dict) -> SafeString:
         "mainEntityOfPage": url,
         "datePublished": story.first_published_at.isoformat() if story.first_published_at else None,
         "dateModified": story.last_published_at.isoformat() if story.last_published_at else None,
-        "author": [{"@type": "Person", "name": a["name"]} for a in content["authors"]],
-        "publisher": {"@type": "Organization", "name": settings.SITE_NAME,
-                      "url": settings.SITE_URL},
-        "about": [{"@type": "Thing", "name": e["name"]} for e in content.get("entities", [])],
+        "author": [
+            {"@type": "Person", "name": a["name"],
+             "url": absolute(f"/authors/{a['username']}/")}
+            for a in content["authors"]
+        ],
+        "publisher": publisher(),
+        "image": [absolute(image_url)] if image_url else None,
+        "about": [_thing(e) for e in entities[:1]],
+        "mentions": [_thing(e) for e in entities[1:]],
         "keywords": [t["name"] for t in content["tags"]],
     }
-    return to_script({k: v for k, v in data.items() if v not in (None, [], "")})
+    article = {k: v for k, v in data.items() if v not in (None, [], "")}
+    trail = breadcrumbs(("Home", "/"), (content["headline"], story.get_absolute_url()))
+    return to_script(article, trail)
+
+
+def faq_page(faq, answer_text: str) -> SafeString:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": [{
+            "@type": "Question",
+            "name": faq.question,
+            "acceptedAnswer": {"@type": "Answer", "text": answer_text},
+        }],
+    }
+    return to_script(data, breadcrumbs(("Home", "/"), (faq.question, faq.get_absolute_url())))
+
+
+def entity_page(entity) -> SafeString:
+    data = {
+        "@context": "https://schema.org",
+        "@type": entity.schema_type,
+        "name": entity.name,
+        "description": entity.short_description or None,
+        "url": absolute(entity.get_absolute_url()),
+        "alternateName": entity.alias_list or None,
+        "sameAs": entity.wikidata_url or None,
+    }
+    clean = {k: v for k, v in data.items() if v not in (None, [], "")}
+    return to_script(clean, breadcrumbs(("Home", "/"), (entity.name, entity.get_absolute_url())))

@@ -1,39 +1,75 @@
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.html import strip_tags
 from django.views.decorators.http import require_POST
+from taggit.models import Tag
+
+from entities.models import Entity
 
 from . import services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Story, StorySlugRedirect, hero_image_url
-from .structured_data import news_article
+from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
+from .structured_data import entity_page, faq_page, news_article
 
 STORIES_PER_PAGE = 20
+ACTIVE_TOPICS = 8
+ACTIVE_TOPIC_DAYS = 30
+
+
+def _page(request, queryset, per_page=STORIES_PER_PAGE):
+    paginator = Paginator(queryset, per_page)
+    number = request.GET.get("page") or 1
+    try:
+        return paginator.page(number)
+    except Exception:
+        raise Http404("No such page.") from None
 
 
 def home(request):
-    paginator = Paginator(Story.objects.published().for_listing(), STORIES_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "stories/story_list.html", {"page_obj": page})
+    page = _page(request, Story.objects.published().for_listing())
+    context = {"page_obj": page, "lead": None, "topics": []}
+    if page.number == 1 and page.object_list:
+        context["lead"], context["stories"] = page.object_list[0], page.object_list[1:]
+        since = timezone.now() - timedelta(days=ACTIVE_TOPIC_DAYS)
+        context["topics"] = list(Entity.objects.most_active(since=since)[:ACTIVE_TOPICS])
+    else:
+        context["stories"] = page.object_list
+    return render(request, "stories/story_list.html", context)
 
 
 def story_detail(request, slug):
     story = Story.objects.published().for_story_page().filter(public_slug=slug).first()
     if story is None:
         return _missing_story(request, slug)
+    content = story.live_revision.content
+    image = hero_image_url(content)
     context = {
         "story": story,
         "revision": story.live_revision,
-        "content": story.live_revision.content,
+        "content": content,
         "corrections": list(story.corrections.all()),
-        "hero_image_url": hero_image_url(story.live_revision.content),
-        "structured_data": news_article(story, story.live_revision.content),
+        "related": list(Story.objects.related_to(story)[:4]),
+        "hero_image_url": image,
+        "structured_data": news_article(story, content, image),
     }
-    return render(request, "stories/story_detail.html", context)
+    response = render(request, "stories/story_detail.html", context)
+    response["Last-Modified"] = _http_date(story.last_published_at)
+    return response
+
+
+def _http_date(value):
+    from django.utils.http import http_date
+
+    return http_date(value.timestamp())
 
 
 def _missing_story(request, slug):
@@ -78,16 +114,78 @@ def corrections(request):
         .select_related("story__live_revision")
         .order_by("-created_at", "-id")
     )
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
-    return render(request, "stories/correction_list.html", {"page_obj": page})
+    return render(request, "stories/correction_list.html",
+                  {"page_obj": _page(request, items, 50)})
 
 
 def faq_detail(request, slug):
     faq = get_object_or_404(FAQ.objects.public(), slug=slug)
     stories = Story.objects.published().filter(live_revision__faqs=faq).for_listing()
-    return render(
-        request, "stories/faq_detail.html", {"faq": faq, "stories": list(stories)}
-    )
+    return render(request, "stories/faq_detail.html", {
+        "faq": faq,
+        "stories": list(stories),
+        "structured_data": faq_page(faq, " ".join(strip_tags(faq.answer).split())),
+    })
+
+
+def tag_detail(request, slug):
+    stories = Story.objects.tagged(slug).for_listing()
+    page = _page(request, stories)
+    if not page.object_list:
+        raise Http404("No published stories with this tag.")
+    tag = get_object_or_404(Tag, slug=slug)
+    return render(request, "stories/tag_detail.html", {"tag": tag, "page_obj": page})
+
+
+def author_detail(request, username):
+    author = get_object_or_404(get_user_model(), username=username, is_active=True)
+    page = _page(request, Story.objects.by_author(author).for_listing())
+    if not page.object_list:
+        raise Http404("No published stories by this author.")
+    return render(request, "stories/author_detail.html", {"author": author, "page_obj": page})
+
+
+def archive(request, year, month=None):
+    try:
+        start = date(year, month or 1, 1)
+    except ValueError:
+        raise Http404("No such date.") from None
+    end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
+    stories = Story.objects.published().filter(
+        first_published_at__date__gte=start, first_published_at__date__lt=end
+    ).select_related("live_revision").order_by("-first_published_at", "-pk")
+    page = _page(request, stories)
+    if not page.object_list:
+        raise Http404("Nothing was published then.")
+    return render(request, "stories/archive.html",
+                  {"page_obj": page, "period": start, "is_month": month is not None})
+
+
+def search(request):
+    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
+    page = _page(request, search_stories(query)) if query else None
+    results = []
+    if page is not None:
+        results = [(story, safe_snippet(story, query)) for story in page.object_list]
+    response = render(request, "stories/search.html",
+                      {"query": query, "page_obj": page, "results": results})
+    if query:
+        response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def robots_txt(request):
+    from django.conf import settings
+
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+        f"Sitemap: {settings.SITE_URL}/sitemap-news.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 @require_POST

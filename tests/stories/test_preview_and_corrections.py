@@ -13,6 +13,14 @@ from tests.stories.factories import StoryFactory
 pytestmark = pytest.mark.django_db
 
 
+def json_ld(html, schema_type):
+    """The structured-data item of schema_type on a page."""
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(block)
+    items = data if isinstance(data, list) else [data]
+    return next(item for item in items if item["@type"] == schema_type)
+
+
 @pytest.fixture
 def draft(reporter):
     story = StoryFactory(headline="Embargoed draft headline")
@@ -122,7 +130,7 @@ def test_republishing_with_a_correction_shows_it_to_readers_in_order(client, edi
     assert "Corrections and updates" in html
     story.refresh_from_db()
     assert story.first_published_at == first_published
-    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    data = json_ld(html, "NewsArticle")
     assert data["dateModified"] == story.last_published_at.isoformat()
     assert data["datePublished"] == first_published.isoformat()
 
@@ -162,8 +170,7 @@ def test_a_correction_needs_a_live_story_and_text(editor):
 def test_headline_with_script_tag_cannot_break_out_of_json_ld(client):
     story = StoryFactory(headline="</script><script>alert(1)</script>", published=True)
     html = client.get(story.get_absolute_url()).content.decode()
-    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
-    assert json.loads(block)["headline"].startswith("</script>")
+    assert json_ld(html, "NewsArticle")["headline"].startswith("</script>")
     assert "<script>alert(1)" not in html
 
 

@@ -1,0 +1,137 @@
+"""Full-text search over published stories: PostgreSQL's ranked search with
+highlighted snippets, and a plain substring search elsewhere (SQLite)."""
+
+import html
+import re
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+)
+from django.db import connection
+from django.db.models import F, Q, TextField, Value
+from django.db.models.functions import Concat
+from django.utils.html import escape, strip_tags
+from django.utils.safestring import mark_safe
+
+from .models import Story, StoryRevision
+
+MAX_QUERY_CHARS = 200
+
+
+def _plain(value: str) -> str:
+    text = re.sub(r"</(p|h\d|li|blockquote)>", " ", value or "")
+    return " ".join(html.unescape(strip_tags(text)).split())
+
+
+def index_revision(revision, apps=None) -> None:
+    """Fill a revision's search text, tags and authors from its content.
+
+    Takes apps in migrations, where models are historical."""
+    content = revision.content
+    if apps is None:
+        from django.contrib.auth import get_user_model
+        from taggit.models import Tag
+
+        User = get_user_model()
+        Revision = StoryRevision
+    else:
+        Tag = apps.get_model("taggit", "Tag")
+        User = apps.get_model("auth", "User")
+        Revision = apps.get_model("stories", "StoryRevision")
+    body = " ".join(
+        [
+            *(f"{s['heading']} {_plain(s['body'])}" for s in content.get("sections", [])),
+            _plain(content.get("papers_overview", "")),
+            *(f"{s['outlet']['name']} {s['summary']}" for s in content.get("source_summaries", [])),
+            _plain(content.get("background", "")),
+            *(e["name"] for e in content.get("entities", [])),
+            *(f["question"] for f in content.get("faqs", [])),
+            *(t["name"] for t in content.get("tags", [])),
+        ]
+    )
+    Revision.objects.filter(pk=revision.pk).update(
+        search_headline=content.get("headline", ""),
+        search_summary=content.get("summary", ""),
+        search_body=body,
+    )
+    if connection.vendor == "postgresql":
+        Revision.objects.filter(pk=revision.pk).update(
+            search_vector=SearchVector("search_headline", weight="A", config="english")
+            + SearchVector("search_summary", weight="B", config="english")
+            + SearchVector("search_body", weight="C", config="english")
+        )
+    revision.tags.set(Tag.objects.filter(slug__in=[t["slug"] for t in content.get("tags", [])]))
+    revision.authors.set(
+        User.objects.filter(pk__in=[a["id"] for a in content.get("authors", []) if "id" in a])
+    )
+
+
+def _summary_and_body():
+    return Concat("live_revision__search_summary", Value(" "),
+                  "live_revision__search_body", output_field=TextField())
+
+
+def search_stories(query: str):
+    """Published stories matching query, best first, each with a `snippet`
+    (safe HTML: the matched words in <mark>)."""
+    query = " ".join(query.split())[:MAX_QUERY_CHARS]
+    if not query:
+        return Story.objects.none()
+    stories = Story.objects.published().select_related("live_revision")
+    if connection.vendor == "postgresql":
+        search = SearchQuery(query, search_type="websearch", config="english")
+        return (
+            stories.filter(live_revision__search_vector=search)
+            .annotate(
+                rank=SearchRank(F("live_revision__search_vector"), search),
+                snippet=SearchHeadline(
+                    _summary_and_body(),
+                    search, config="english",
+                    start_sel="<mark>", stop_sel="</mark>", max_words=35, min_words=15,
+                    max_fragments=2, fragment_delimiter=" … ",
+                ),
+            )
+            .order_by("-rank", "-last_published_at", "-pk")
+        )
+    words = query.split()
+    condition = Q()
+    for word in words:
+        condition &= (
+            Q(live_revision__search_headline__icontains=word)
+            | Q(live_revision__search_summary__icontains=word)
+            | Q(live_revision__search_body__icontains=word)
+        )
+    return stories.filter(condition).annotate(
+        rank=Value(0.0),
+        snippet=_summary_and_body(),
+    ).order_by("-last_published_at", "-pk")
+
+
+def safe_snippet(story, query: str) -> str:
+    """The story's snippet as safe HTML. PostgreSQL's headline marks words in
+    unescaped text, so the text is escaped here and only <mark> restored."""
+    raw = getattr(story, "snippet", "") or ""
+    if connection.vendor == "postgresql":
+        escaped = escape(raw).replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+        return mark_safe(escaped)
+    return mark_safe(_highlight_fallback(raw, query))
+
+
+def _highlight_fallback(text: str, query: str, width: int = 240) -> str:
+    words = [w for w in query.split() if w]
+    lower = text.lower()
+    positions = [lower.find(w.lower()) for w in words if lower.find(w.lower()) >= 0]
+    start = max(0, min(positions) - 60) if positions else 0
+    excerpt = text[start : start + width]
+    out = escape(excerpt)
+    if words:
+        # One pass, longest first, so no word matches inside an inserted tag.
+        alternatives = sorted({re.escape(escape(w)) for w in words}, key=len, reverse=True)
+        pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+        out = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", out)
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if start + width < len(text) else ""
+    return f"{prefix}{out}{suffix}"

@@ -1,0 +1,89 @@
+from datetime import timedelta
+
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
+from django.utils import timezone
+from taggit.models import Tag
+
+from entities.models import Entity
+
+from .models import FAQ, Story
+
+NEWS_WINDOW = timedelta(hours=48)
+
+
+class StorySitemap(Sitemap):
+    changefreq = "hourly"
+    priority = 0.8
+    limit = 50_000  # the protocol's maximum per file
+
+    def items(self):
+        return Story.objects.published().order_by("-first_published_at", "-pk").only(
+            "public_slug", "slug", "last_published_at"
+        )
+
+    def lastmod(self, story):
+        return story.last_published_at
+
+
+class EntitySitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.5
+    limit = 50_000
+
+    def items(self):
+        return Entity.objects.public().order_by("name", "pk")
+
+    def lastmod(self, entity):
+        return entity.updated_at
+
+
+class FAQSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.4
+    limit = 50_000
+
+    def items(self):
+        return FAQ.objects.public().order_by("question", "pk")
+
+    def lastmod(self, faq):
+        return faq.updated_at
+
+
+class TagSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.3
+    limit = 50_000
+
+    def items(self):
+        live = Story.objects.published().values("live_revision")
+        return (
+            Tag.objects.filter(story_revisions__in=live)
+            .annotate(last=Max("story_revisions__live_for_story__last_published_at"))
+            .order_by("slug")
+        )
+
+    def location(self, tag):
+        return f"/tags/{tag.slug}/"
+
+    def lastmod(self, tag):
+        return tag.last
+
+
+SITEMAPS = {
+    "stories": StorySitemap,
+    "topics": EntitySitemap,
+    "questions": FAQSitemap,
+    "tags": TagSitemap,
+}
+
+
+def news_items():
+    """Stories first published in the last 48 hours (Google News)."""
+    since = timezone.now() - NEWS_WINDOW
+    return (
+        Story.objects.published()
+        .filter(first_published_at__gte=since)
+        .select_related("live_revision")
+        .order_by("-first_published_at")[:1000]
+    )

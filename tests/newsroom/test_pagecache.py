@@ -1,0 +1,133 @@
+"""The full-page cache, through the real WSGI application and a real Redis."""
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory
+
+from newsroom.wsgi import application
+from stories import services
+from tests.redis_server import RedisServer
+from tests.stories.factories import StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def redis_cache(settings, tmp_path):
+    server = RedisServer(tmp_path).start()
+    settings.REDIS_URL = server.url
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": server.url, "KEY_PREFIX": "test"}}
+    yield server
+    server.stop()
+
+
+def get(path, **headers):
+    environ = RequestFactory().get(path, **headers).environ
+    captured = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        captured["status"] = status
+        captured["headers"] = dict(response_headers)
+
+    # As Django's test client does: keep the test's database connection open.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return captured["status"], captured["headers"], body.decode()
+
+
+@pytest.fixture
+def story(editor, django_capture_on_commit_callbacks):
+    story = StoryFactory(headline="Cached headline")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_story(story=story, by=editor)
+    story.refresh_from_db()
+    return story
+
+
+def test_second_anonymous_request_is_answered_from_the_cache(redis_cache, story):
+    first_status, first_headers, first_body = get(story.get_absolute_url())
+    status, headers, body = get(story.get_absolute_url())
+    assert "X-Cache" not in first_headers
+    assert headers["X-Cache"] == "HIT"
+    assert (status, body) == (first_status, first_body)
+    assert headers["Cache-Control"] == first_headers["Cache-Control"]
+    assert headers["ETag"] == first_headers["ETag"]
+
+
+def test_cached_page_answers_a_conditional_request_with_304(redis_cache, story):
+    _, headers, _ = get(story.get_absolute_url())
+    status, again, body = get(story.get_absolute_url(), HTTP_IF_NONE_MATCH=headers["ETag"])
+    assert status.startswith("304") and again["X-Cache"] == "HIT" and body == ""
+
+
+def test_requests_with_a_session_cookie_are_never_served_from_the_cache(redis_cache, story):
+    get(story.get_absolute_url())
+    _, headers, _ = get(story.get_absolute_url(), HTTP_COOKIE="sessionid=abc")
+    assert "X-Cache" not in headers
+
+
+def test_publishing_invalidates_cached_listings(redis_cache, story, editor,
+                                                django_capture_on_commit_callbacks):
+    get("/")
+    newer = StoryFactory(headline="Fresh arrival")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_story(story=newer, by=editor)
+    _, headers, body = get("/")
+    assert "X-Cache" not in headers
+    assert "Fresh arrival" in body
+
+
+def test_a_withdrawn_story_leaves_the_cache_at_once(redis_cache, story, editor,
+                                                    django_capture_on_commit_callbacks):
+    get(story.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.unpublish_story(story=story, by=editor, reason="Legal")
+    status, _, body = get(story.get_absolute_url())
+    assert status.startswith("410") and "Cached headline" not in body
+
+
+def test_editing_an_entity_biography_in_the_admin_invalidates_its_page(
+    redis_cache, editor, client, django_capture_on_commit_callbacks
+):
+    from tests.entities.factories import EntityFactory
+
+    japan = EntityFactory(name="Japan", biography="<p>Old biography.</p>")
+    story = StoryFactory(entities=[japan])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_story(story=story, by=editor)
+    get("/topics/japan/")
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/entities/entity/{japan.pk}/change/", {
+            "name": "Japan", "slug": "japan", "kind": "place",
+            "short_description": "", "biography": "<p>New biography.</p>",
+            "aliases": "", "wikidata_id": "",
+        })
+    _, headers, body = get("/topics/japan/")
+    assert "New biography." in body and "X-Cache" not in headers
+
+
+def test_pages_are_still_served_when_redis_is_down(redis_cache, story):
+    get(story.get_absolute_url())
+    redis_cache.stop()
+    status, headers, body = get(story.get_absolute_url())
+    assert status.startswith("200") and "Cached headline" in body
+    assert "X-Cache" not in headers
+
+
+def test_preview_links_are_never_cached(redis_cache, reporter, editor):
+    story = StoryFactory(headline="Private draft")
+    story.authors.add(reporter)
+    services.record_save(story=story, by=reporter)
+    _, token = services.create_preview_link(story=story, by=reporter, hours=1)
+    get(f"/preview/{token}/")
+    _, headers, _ = get(f"/preview/{token}/")
+    assert "X-Cache" not in headers
+    assert "no-store" in headers["Cache-Control"]
