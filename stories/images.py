@@ -58,3 +58,46 @@ def clean_image(upload) -> SimpleUploadedFile:
     return SimpleUploadedFile(
         f"{uuid.uuid4().hex}.{extension}", buffer.getvalue(), content_type=content_type
     )
+
+
+RENDITION_WIDTHS = (480, 800, 1200, 1600)
+# Modern formats first: browsers take the first <source> they understand.
+RENDITION_FORMATS = (("AVIF", "avif", "image/avif"), ("WEBP", "webp", "image/webp"))
+
+
+def make_renditions(name: str) -> dict:
+    """Resized copies of a stored image for srcset, in AVIF, WebP and the
+    original format; returns their URLs by type, plus the original size.
+
+    Files are named after the source and width, so calling again reuses
+    them: publishing twice encodes nothing twice.
+    """
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from PIL import features
+
+    with default_storage.open(name) as handle:
+        original = Image.open(handle)
+        original.load()
+    width, height = original.size
+    base, _, extension = name.rpartition(".")
+    fallback = ("JPEG", "jpg", "image/jpeg") if extension == "jpg" else ("PNG", "png", "image/png")
+    formats = [f for f in RENDITION_FORMATS if features.check(f[1])] + [fallback]
+    widths = sorted({w for w in RENDITION_WIDTHS if w < width} | {width})
+    sources = {}
+    for pillow_format, suffix, content_type in formats:
+        entries = []
+        for target in widths:
+            path = f"{base}-{target}w.{suffix}"
+            if not default_storage.exists(path):
+                copy = original if target == width else original.resize(
+                    (target, round(height * target / width)), Image.Resampling.LANCZOS
+                )
+                if pillow_format == "JPEG" and copy.mode not in ("RGB", "L"):
+                    copy = copy.convert("RGB")
+                buffer = io.BytesIO()
+                copy.save(buffer, format=pillow_format, quality=80)
+                default_storage.save(path, ContentFile(buffer.getvalue()))
+            entries.append({"url": default_storage.url(path), "width": target})
+        sources[content_type] = entries
+    return {"width": width, "height": height, "sources": sources}

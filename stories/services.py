@@ -35,6 +35,7 @@ from .models import (
     StorySlugRedirect,
     StoryTransition,
 )
+from .images import make_renditions
 from .search import index_revision
 from .tasks import notify_transition_task
 from .text import name_key
@@ -89,6 +90,7 @@ def snapshot_story(story: Story) -> dict:
             "alt": story.hero_image_alt,
             "caption": story.hero_image_caption,
             "credit": story.hero_image_credit,
+            **_renditions(story.hero_image.name),
         }
     sources = story.source_summaries.select_related("outlet")
     return {
@@ -143,6 +145,15 @@ def snapshot_story(story: Story) -> dict:
         ],
         "hero_image": hero,
     }
+
+
+def _renditions(name: str) -> dict:
+    try:
+        return make_renditions(name)
+    except (OSError, ValueError):
+        # A missing or unreadable file: the page falls back to the original.
+        logger.warning("Could not make renditions of %s", name, exc_info=True)
+        return {}
 
 
 def changes_since(story: Story, version: int) -> list[str]:

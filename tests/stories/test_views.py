@@ -142,3 +142,19 @@ def test_faq_only_in_drafts_has_no_public_page(client):
     faq = FAQFactory()
     StoryFactory(faqs=[faq])
     assert client.get(faq.get_absolute_url()).status_code == 404
+
+
+def test_hero_image_is_served_in_responsive_modern_formats(client, editor, settings, tmp_path):
+    from django.core.files.storage import default_storage
+
+    from tests.images import png_upload
+
+    upload = png_upload("hero.png", size=(1000, 500))
+    name = default_storage.save("heroes/hero.png", upload)
+    story = StoryFactory(hero_image=name, hero_image_alt="A harbour at dawn")
+    services.publish_story(story=story, by=editor)
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert '<source type="image/avif"' in html and '<source type="image/webp"' in html
+    assert "hero-480w.webp 480w" in html and "hero-1000w.webp 1000w" in html
+    assert 'width="1000" height="500" alt="A harbour at dawn"' in html
+    assert default_storage.exists("heroes/hero-800w.avif")
