@@ -34,7 +34,15 @@ run: migrate
 worker: install dirs
 	$(DEV_ENV) $(BIN)/celery -A newsroom worker --beat --loglevel=info --schedule=var/celerybeat-schedule
 
-test: install dirs
+# axe-core checks accessibility in the browser tests; pinned, no lock file.
+AXE := var/node/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.10.3
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --no-package-lock --prefix var/node axe-core@$(AXE_VERSION) \
+		|| echo "npm could not install axe-core: accessibility tests will say so"
+
+test: install dirs $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
