@@ -1,48 +1,110 @@
 """A full-page cache for anonymous readers, answered before Django runs.
 
-PageCacheMiddleware (inside Django) stores public responses that anonymous
-readers got; PageCacheApp (around the WSGI application) answers later
-requests for them with the stored bytes and headers, without building a
-request, running middleware or rendering a template. Keys carry a
-generation number: bump_generation() after anything readers see changes
+PageCacheMiddleware (inside Django) stores public responses anonymous readers
+got; PageCacheApp (around the WSGI application) answers later requests for
+them with the stored bytes and headers, without building a request, running
+middleware or rendering a template. One MGET fetches the page and the
+current generation: bump_generation() after anything readers see changes
 makes every stored page stale at once.
 
-Only with a shared cache (Redis): a per-process cache could not be
-invalidated by a Celery worker's publication.
+Only with Redis: a per-process cache could not be invalidated by a Celery
+worker's publication. Talks to Redis directly, not through Django's cache
+API, which builds a new client object for every call.
 """
 
 import hashlib
 import logging
+import pickle
+import threading
+import time
+from collections import OrderedDict
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.http.request import split_domain_port, validate_host
 from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "pagecache:generation"
+GENERATION_KEY = "newsroom:pagecache:generation"
 PRIVATE_PREFIXES = ("/admin/", "/preview/", "/editor/", "/healthz")
 CACHEABLE_STATUSES = {200, 301, 404, 410}
+_clients: dict[str, redis.Redis] = {}
+
+
+class _LocalPages:
+    """The most recent hits, kept in this process so a hit needs no Redis
+    round trip. The generation is rechecked in Redis at most every
+    PAGE_CACHE_RECHECK_MS, so an invalidation reaches every process within
+    that time."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pages: OrderedDict = OrderedDict()
+        self.generation = None
+        self.checked_at = 0.0
+
+    def current_generation(self, client):
+        now = time.monotonic()
+        if self.generation is None or now - self.checked_at >= settings.PAGE_CACHE_RECHECK_MS / 1000:
+            generation = int(client.get(GENERATION_KEY) or 0)
+            with self.lock:
+                if generation != self.generation:
+                    self.pages.clear()
+                self.generation, self.checked_at = generation, now
+        return self.generation
+
+    def get(self, key):
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key, page):
+        with self.lock:
+            self.pages[key] = page
+            self.pages.move_to_end(key)
+            while len(self.pages) > settings.PAGE_CACHE_LOCAL_ENTRIES:
+                self.pages.popitem(last=False)
+
+    def clear(self):
+        with self.lock:
+            self.pages.clear()
+            self.generation = None
+
+
+local_pages = _LocalPages()
 
 
 def enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0 and bool(settings.REDIS_URL)
 
 
+def _client() -> redis.Redis:
+    url = settings.REDIS_URL
+    client = _clients.get(url)
+    if client is None:
+        # Short timeouts: with Redis down, pages render instead of waiting.
+        client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        _clients[url] = client
+    return client
+
+
 def bump_generation() -> None:
     """Make every cached page stale (call after a change readers can see)."""
+    if not settings.REDIS_URL:
+        return
     try:
-        if cache.add(GENERATION_KEY, 1, None):
-            return
-        cache.incr(GENERATION_KEY)
-    except Exception:
+        _client().incr(GENERATION_KEY)
+    except redis.RedisError:
         # Redis down: nothing is being served from it either.
         logger.warning("Could not invalidate the page cache", exc_info=True)
 
 
-def _key(generation, host, path, query) -> str:
+def _key(host, path, query) -> str:
     digest = hashlib.sha256(f"{host}\n{path}\n{query}".encode()).hexdigest()
-    return f"pagecache:{generation}:{digest}"
+    return f"newsroom:page:{digest}"
 
 
 def _is_public_request(method, path, cookies: str) -> bool:
@@ -62,17 +124,22 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Read before rendering: a publication during the render must not
+        # be stored under the generation that follows it.
+        generation = self._generation() if enabled() else None
         response = self.get_response(request)
         public = _is_public_request(
             request.method, request.path, request.META.get("HTTP_COOKIE", "")
         )
-        if not public or response.has_header("Set-Cookie") or response.streaming:
-            return response
-        if "no-store" in response.get("Cache-Control", "") or "private" in response.get(
-            "Cache-Control", ""
+        control = response.get("Cache-Control", "")
+        if (
+            not public
+            or response.has_header("Set-Cookie")
+            or response.streaming
+            or "no-store" in control
+            or "private" in control
+            or response.status_code not in CACHEABLE_STATUSES
         ):
-            return response
-        if response.status_code not in CACHEABLE_STATUSES:
             return response
         patch_cache_control(
             response,
@@ -81,19 +148,27 @@ class PageCacheMiddleware:
             s_maxage=settings.PAGE_SHARED_MAX_AGE,
             stale_while_revalidate=settings.PAGE_STALE_WHILE_REVALIDATE,
         )
-        if enabled() and request.method == "GET":
-            self._store(request, response)
+        if generation is not None and request.method == "GET":
+            self._store(request, response, generation)
         return response
 
-    def _store(self, request, response):
+    def _generation(self):
         try:
-            generation = cache.get(GENERATION_KEY, 0)
-            key = _key(generation, request.get_host(), request.path,
-                       request.META.get("QUERY_STRING", ""))
-            headers = [(k, v) for k, v in response.items() if k.lower() != "x-cache"]
-            cache.set(key, (response.status_code, response.reason_phrase, headers,
-                            response.content), settings.PAGE_CACHE_SECONDS)
-        except Exception:
+            return int(_client().get(GENERATION_KEY) or 0)
+        except redis.RedisError:
+            return None
+
+    def _store(self, request, response, generation):
+        headers = [(k, v) for k, v in response.items() if k.lower() != "x-cache"]
+        entry = pickle.dumps(
+            (generation, response.status_code, response.reason_phrase, headers,
+             response.content),
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        key = _key(request.get_host(), request.path, request.META.get("QUERY_STRING", ""))
+        try:
+            _client().set(key, entry, ex=settings.PAGE_CACHE_SECONDS)
+        except redis.RedisError:
             logger.warning("Could not store a page in the cache", exc_info=True)
 
 
@@ -116,14 +191,28 @@ class PageCacheApp:
         if not _is_public_request(method, path, environ.get("HTTP_COOKIE", "")):
             return None
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        if host not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        domain, _port = split_domain_port(host)
+        if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
             # Unknown hosts go through Django, which refuses them.
             return None
+        key = _key(host, path, environ.get("QUERY_STRING", ""))
         try:
-            generation = cache.get(GENERATION_KEY, 0)
-            return cache.get(_key(generation, host, path, environ.get("QUERY_STRING", "")))
-        except Exception:
+            client = _client()
+            generation = local_pages.current_generation(client)
+            page = local_pages.get(key)
+            if page is not None:
+                return page
+            entry = client.get(key)
+        except redis.RedisError:
+            local_pages.clear()
             return None  # Redis down: render instead
+        if entry is None:
+            return None
+        stored_generation, *page = pickle.loads(entry)
+        if stored_generation != generation:
+            return None
+        local_pages.put(key, page)
+        return page
 
     def _answer(self, environ, start_response, status, reason, headers, body):
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
@@ -132,7 +221,7 @@ class PageCacheApp:
                     if k.lower() in ("etag", "cache-control", "vary", "last-modified")]
             start_response("304 Not Modified", kept + [("X-Cache", "HIT")])
             return [b""]
-        start_response(f"{status} {reason}", list(headers) + [("X-Cache", "HIT")])
+        start_response(f"{status} {reason}", headers + [("X-Cache", "HIT")])
         if environ.get("REQUEST_METHOD") == "HEAD":
             return [b""]
         return [body]

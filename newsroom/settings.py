@@ -161,6 +161,10 @@ PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 60)
 PAGE_SHARED_MAX_AGE = env_int("PAGE_SHARED_MAX_AGE", 300)
 PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 600)
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+# Each web process also keeps its latest hits in memory and rechecks the
+# cache generation this often: the most an invalidation can lag.
+PAGE_CACHE_RECHECK_MS = env_int("PAGE_CACHE_RECHECK_MS", 250)
+PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 500)
 
 AUTH_PASSWORD_VALIDATORS = [
     {

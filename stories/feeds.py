@@ -32,7 +32,7 @@ class StoryFeed(Feed):
         return Story.objects.published()
 
     def items(self, obj=None):
-        return self.stories(obj).for_listing()[:FEED_ITEMS]
+        return self.stories(obj).for_feed()[:FEED_ITEMS]
 
     def item_title(self, story):
         return story.live_revision.content["headline"]

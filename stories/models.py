@@ -113,7 +113,18 @@ class StoryQuerySet(models.QuerySet):
 
     def for_listing(self):
         """Cards on the home and topic pages: headline, summary and dates all
-        come from the live revision, so nothing unpublished leaks."""
+        come from the live revision, so nothing unpublished leaks. The
+        revision's plain headline and summary columns are read instead of
+        its whole JSON content, which a card does not need."""
+        return (
+            self.select_related("live_revision")
+            .defer("live_revision__content", "live_revision__search_body",
+                   "live_revision__search_vector")
+            .order_by("-last_published_at", "-pk")
+        )
+
+    def for_feed(self):
+        """Feed items need the whole revision: authors and tags too."""
         return self.select_related("live_revision").order_by("-last_published_at", "-pk")
 
     def related_to(self, story):
@@ -124,14 +135,15 @@ class StoryQuerySet(models.QuerySet):
         tag_slugs = [t["slug"] for t in content.get("tags", [])]
         if not entity_ids and not tag_slugs:
             return self.none()
+        # A subquery instead of DISTINCT: DISTINCT would compare every
+        # candidate's whole JSON revision.
+        sharing = StoryRevision.objects.filter(
+            models.Q(entities__in=entity_ids) | models.Q(tags__slug__in=tag_slugs)
+        ).values("pk")
         return (
             self.published()
             .exclude(pk=story.pk)
-            .filter(
-                models.Q(live_revision__entities__in=entity_ids)
-                | models.Q(live_revision__tags__slug__in=tag_slugs)
-            )
-            .distinct()
+            .filter(live_revision__in=sharing)
             .for_listing()
         )
 

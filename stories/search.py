@@ -80,7 +80,9 @@ def search_stories(query: str):
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     if not query:
         return Story.objects.none()
-    stories = Story.objects.published().select_related("live_revision")
+    stories = Story.objects.published().select_related("live_revision").defer(
+        "live_revision__content", "live_revision__search_vector"
+    )
     if connection.vendor == "postgresql":
         search = SearchQuery(query, search_type="websearch", config="english")
         return (

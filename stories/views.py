@@ -112,6 +112,8 @@ def corrections(request):
     items = (
         Correction.objects.filter(story__in=Story.objects.published())
         .select_related("story__live_revision")
+        .defer("story__live_revision__content", "story__live_revision__search_body",
+               "story__live_revision__search_vector")
         .order_by("-created_at", "-id")
     )
     return render(request, "stories/correction_list.html",
@@ -153,7 +155,7 @@ def archive(request, year, month=None):
     end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
     stories = Story.objects.published().filter(
         first_published_at__date__gte=start, first_published_at__date__lt=end
-    ).select_related("live_revision").order_by("-first_published_at", "-pk")
+    ).for_listing().order_by("-first_published_at", "-pk")
     page = _page(request, stories)
     if not page.object_list:
         raise Http404("Nothing was published then.")

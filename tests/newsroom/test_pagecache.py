@@ -5,6 +5,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import RequestFactory
 
+from newsroom import pagecache
 from newsroom.wsgi import application
 from stories import services
 from tests.redis_server import RedisServer
@@ -17,10 +18,14 @@ pytestmark = pytest.mark.django_db
 def redis_cache(settings, tmp_path):
     server = RedisServer(tmp_path).start()
     settings.REDIS_URL = server.url
+    # Recheck the generation on every request, so invalidation is immediate.
+    settings.PAGE_CACHE_RECHECK_MS = 0
+    pagecache.local_pages.clear()
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": server.url, "KEY_PREFIX": "test"}}
     yield server
     server.stop()
+    pagecache.local_pages.clear()
 
 
 def get(path, **headers):
@@ -131,3 +136,18 @@ def test_preview_links_are_never_cached(redis_cache, reporter, editor):
     _, headers, _ = get(f"/preview/{token}/")
     assert "X-Cache" not in headers
     assert "no-store" in headers["Cache-Control"]
+
+
+def test_a_hit_from_process_memory_still_sees_an_invalidation(redis_cache, story, editor,
+                                                              settings,
+                                                              django_capture_on_commit_callbacks):
+    settings.PAGE_CACHE_RECHECK_MS = 60_000
+    get(story.get_absolute_url())
+    assert get(story.get_absolute_url())[1]["X-Cache"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.unpublish_story(story=story, by=editor, reason="Legal")
+    # Within the recheck interval the process may still answer from memory;
+    # once it rechecks, the withdrawn page is gone.
+    settings.PAGE_CACHE_RECHECK_MS = 0
+    status, headers, _ = get(story.get_absolute_url())
+    assert status.startswith("410") and "X-Cache" not in headers
