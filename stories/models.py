@@ -109,7 +109,13 @@ class StoryQuerySet(models.QuerySet):
         )
 
     def for_story_page(self):
-        return self.select_related("live_revision")
+        """The story with its live revision, without the working copy's text
+        or the search columns, which the page never shows."""
+        return self.select_related("live_revision").defer(
+            "summary", "papers_overview", "background",
+            "live_revision__search_headline", "live_revision__search_summary",
+            "live_revision__search_body", "live_revision__search_vector",
+        )
 
     def for_listing(self):
         """Cards on the home and topic pages: headline, summary and dates all
@@ -135,15 +141,18 @@ class StoryQuerySet(models.QuerySet):
         tag_slugs = [t["slug"] for t in content.get("tags", [])]
         if not entity_ids and not tag_slugs:
             return self.none()
-        # A subquery instead of DISTINCT: DISTINCT would compare every
-        # candidate's whole JSON revision.
-        sharing = StoryRevision.objects.filter(
-            models.Q(entities__in=entity_ids) | models.Q(tags__slug__in=tag_slugs)
-        ).values("pk")
+        # Semi-joins (EXISTS) rather than joins with DISTINCT, which would
+        # multiply rows and then compare whole revisions.
+        shares_entity = StoryRevision.entities.through.objects.filter(
+            storyrevision_id=models.OuterRef("live_revision_id"), entity_id__in=entity_ids
+        )
+        shares_tag = StoryRevision.tags.through.objects.filter(
+            storyrevision_id=models.OuterRef("live_revision_id"), tag__slug__in=tag_slugs
+        )
         return (
             self.published()
             .exclude(pk=story.pk)
-            .filter(live_revision__in=sharing)
+            .filter(models.Exists(shares_entity) | models.Exists(shares_tag))
             .for_listing()
         )
 

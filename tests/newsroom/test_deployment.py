@@ -26,8 +26,13 @@ def test_compose_runs_every_part_of_the_stack():
 
 def test_compose_commands_point_at_real_code():
     web = SERVICES["web"]["command"]
-    module, attribute = web[web.index("gunicorn") + 1].split(":")
+    assert web[0] == "granian" and web[web.index("--interface") + 1] == "wsgi"
+    module, attribute = web[-1].split(":")
     assert hasattr(importlib.import_module(module), attribute)
+    # The WSGI entry point is the one with the page cache in front.
+    from newsroom.pagecache import PageCacheApp
+
+    assert isinstance(importlib.import_module(module).application, PageCacheApp)
     for name in ("worker", "beat"):
         command = SERVICES[name]["command"]
         assert command[:3] == ["celery", "-A", "newsroom"]
