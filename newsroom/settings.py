@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 30},
     },
 }
+# Outgoing webhooks: each URL receives a JSON POST when a story is published,
+# republished, withdrawn or expires (comma-separated; none by default).
+WEBHOOK_URLS = env_list("WEBHOOK_URLS", [])
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # A scheduled publication later than this is a missed schedule: editors are told.
 SCHEDULE_LATE_AFTER = timedelta(seconds=env_int("SCHEDULE_LATE_AFTER_SECONDS", 10))
 

@@ -558,3 +558,24 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebhookDelivery(models.Model):
+    """One publication event sent to one configured webhook URL; the row makes
+    a redelivered task send nothing twice."""
+
+    transition = models.ForeignKey(
+        StoryTransition, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    url = models.URLField(max_length=500)
+    attempts = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transition", "url"], name="one_delivery_per_url")
+        ]
+
+    def __str__(self):
+        return f"{self.transition} -> {self.url}"

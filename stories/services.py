@@ -37,7 +37,7 @@ from .models import (
 )
 from .images import make_renditions
 from .search import index_revision
-from .tasks import notify_transition_task
+from .tasks import deliver_webhook_task, notify_transition_task
 from .text import name_key
 
 logger = logging.getLogger(__name__)
@@ -374,6 +374,8 @@ def take_action(
     if action in workflow.PUBLISHING_ACTIONS | workflow.WITHDRAWING_ACTIONS:
         # Home, topic, tag, author, feed and sitemap pages all change.
         transaction.on_commit(pagecache.bump_generation)
+        for url in settings.WEBHOOK_URLS:
+            enqueue_on_commit(deliver_webhook_task, transition.pk, url)
     return story
 
 

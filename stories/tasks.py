@@ -117,3 +117,59 @@ def _sweep_on_start(sender, **kwargs):
         sweep_schedules_task.delay()
     except Exception:
         logger.exception("Could not queue the start-up sweep")
+
+
+@shared_task(
+    base=RecordedTask, autoretry_for=(OSError,), retry_backoff=True,
+    retry_backoff_max=900, retry_kwargs={"max_retries": 10},
+)
+def deliver_webhook_task(transition_id: int, url: str) -> bool:
+    """POST a publication event to a configured webhook, once.
+
+    The delivery row is claimed under a lock; a delivered row makes any
+    repeat a no-op. Network errors and non-2xx answers retry with backoff,
+    and a delivery that keeps failing is listed under Failed tasks.
+    """
+    import json
+    import urllib.request
+
+    from django.db import transaction
+
+    from .models import WebhookDelivery
+
+    with transaction.atomic():
+        delivery, _ = WebhookDelivery.objects.select_for_update().get_or_create(
+            transition_id=transition_id, url=url
+        )
+        if delivery.delivered_at is not None:
+            return False
+        transition = StoryTransition.objects.select_related("story").get(pk=transition_id)
+        story = transition.story
+        payload = {
+            "event": f"story.{transition.to_status}",
+            "action": transition.action,
+            "story_id": story.pk,
+            "url": f"{settings.SITE_URL}{story.get_absolute_url()}",
+            "at": transition.created_at.isoformat(),
+            "transition_id": transition.pk,
+        }
+        request = urllib.request.Request(
+            url, data=json.dumps(payload).encode(), method="POST",
+            headers={"Content-Type": "application/json",
+                     "Idempotency-Key": f"newsroom-transition-{transition.pk}"},
+        )
+        delivery.attempts += 1
+        failure = None
+        try:
+            with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS):
+                pass
+        except OSError as error:
+            failure = error
+            delivery.last_error = str(error)[:1000]
+        else:
+            delivery.delivered_at = timezone.now()
+        delivery.save(update_fields=["attempts", "delivered_at", "last_error"])
+    # Raised after the commit, so the attempt and its error are kept.
+    if failure is not None:
+        raise failure
+    return True

@@ -60,3 +60,12 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_webhook_broker(request, monkeypatch):
+    if request.node.get_closest_marker("celery_worker"):
+        return
+    from stories import tasks
+
+    monkeypatch.setattr(tasks.deliver_webhook_task, "delay", lambda *args: None)
