@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.middleware.AdminNoStoreMiddleware",
+    "newsroom.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
