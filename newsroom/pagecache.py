@@ -1,7 +1,7 @@
 """A full-page cache for anonymous readers, answered before Django runs.
 
-PageCacheMiddleware (inside Django) stores public responses anonymous readers
-got; PageCacheApp (around the WSGI application) answers later requests for
+PageCacheMiddleware (outermost in Django, so stored headers include the
+security ones) stores public responses anonymous readers got; PageCacheApp (around the WSGI application) answers later requests for
 them with the stored bytes and headers, without building a request, running
 middleware or rendering a template. One MGET fetches the page and the
 current generation: bump_generation() after anything readers see changes
@@ -54,16 +54,21 @@ class _LocalPages:
                 self.generation, self.checked_at = generation, now
         return self.generation
 
-    def get(self, key):
+    def get(self, key, generation):
         with self.lock:
-            page = self.pages.get(key)
-            if page is not None:
-                self.pages.move_to_end(key)
-            return page
+            entry = self.pages.get(key)
+            if entry is None or entry[0] != generation:
+                return None
+            self.pages.move_to_end(key)
+            return entry[1]
 
-    def put(self, key, page):
+    def put(self, key, page, generation):
         with self.lock:
-            self.pages[key] = page
+            # Another thread may have seen a newer generation meanwhile: a page
+            # read under the old one must not come back.
+            if generation != self.generation:
+                return
+            self.pages[key] = (generation, page)
             self.pages.move_to_end(key)
             while len(self.pages) > settings.PAGE_CACHE_LOCAL_ENTRIES:
                 self.pages.popitem(last=False)
@@ -102,9 +107,29 @@ def bump_generation() -> None:
         logger.warning("Could not invalidate the page cache", exc_info=True)
 
 
-def _key(host, path, query) -> str:
-    digest = hashlib.sha256(f"{host}\n{path}\n{query}".encode()).hexdigest()
+# Only these parameters change a public page; a URL with any other is not
+# cached, so made-up query strings cannot fill Redis.
+CACHED_PARAMETERS = {"page", "q"}
+
+
+def _cacheable_query(query: str) -> bool:
+    names = {part.split("=", 1)[0] for part in query.split("&") if part}
+    return names <= CACHED_PARAMETERS
+
+
+def _key(scheme, host, path, query) -> str:
+    digest = hashlib.sha256(f"{scheme}\n{host}\n{path}\n{query}".encode()).hexdigest()
     return f"newsroom:page:{digest}"
+
+
+def _scheme(environ) -> str:
+    """The request's scheme as Django would see it (behind a TLS proxy too)."""
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if proxy:
+        header, secure_value = proxy
+        if environ.get(header, "").split(",")[0].strip() == secure_value:
+            return "https"
+    return environ.get("wsgi.url_scheme", "http")
 
 
 def _is_public_request(method, path, cookies: str) -> bool:
@@ -134,8 +159,11 @@ class PageCacheMiddleware:
         control = response.get("Cache-Control", "")
         if (
             not public
+            or response.cookies
             or response.has_header("Set-Cookie")
             or response.streaming
+            or not _cacheable_query(request.META.get("QUERY_STRING", ""))
+            or (response.status_code == 404 and request.META.get("QUERY_STRING"))
             or "no-store" in control
             or "private" in control
             or response.status_code not in CACHEABLE_STATUSES
@@ -148,7 +176,9 @@ class PageCacheMiddleware:
             s_maxage=settings.PAGE_SHARED_MAX_AGE,
             stale_while_revalidate=settings.PAGE_STALE_WHILE_REVALIDATE,
         )
-        if generation is not None and request.method == "GET":
+        # An http request answered by the https redirect is not worth keeping.
+        secure_enough = request.is_secure() or not settings.SECURE_SSL_REDIRECT
+        if generation is not None and request.method == "GET" and secure_enough:
             self._store(request, response, generation)
         return response
 
@@ -165,7 +195,8 @@ class PageCacheMiddleware:
              response.content),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        key = _key(request.get_host(), request.path, request.META.get("QUERY_STRING", ""))
+        key = _key(request.scheme, request.get_host(), request.path,
+                   request.META.get("QUERY_STRING", ""))
         try:
             _client().set(key, entry, ex=settings.PAGE_CACHE_SECONDS)
         except redis.RedisError:
@@ -195,11 +226,17 @@ class PageCacheApp:
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
             # Unknown hosts go through Django, which refuses them.
             return None
-        key = _key(host, path, environ.get("QUERY_STRING", ""))
+        scheme = _scheme(environ)
+        if settings.SECURE_SSL_REDIRECT and scheme != "https":
+            return None  # Django redirects it to https
+        query = environ.get("QUERY_STRING", "")
+        if not _cacheable_query(query):
+            return None
+        key = _key(scheme, host, path, query)
         try:
             client = _client()
             generation = local_pages.current_generation(client)
-            page = local_pages.get(key)
+            page = local_pages.get(key, generation)
             if page is not None:
                 return page
             entry = client.get(key)
@@ -211,7 +248,7 @@ class PageCacheApp:
         stored_generation, *page = pickle.loads(entry)
         if stored_generation != generation:
             return None
-        local_pages.put(key, page)
+        local_pages.put(key, page, generation)
         return page
 
     def _answer(self, environ, start_response, status, reason, headers, body):

@@ -87,10 +87,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.health.HealthCheckMiddleware",
+    # Outside everything that sets headers, so a stored page replays them all
+    # (security headers, ETag) when PageCacheApp answers a hit.
+    "newsroom.pagecache.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Outside ConditionalGet, so stored pages carry their ETag.
-    "newsroom.pagecache.PageCacheMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -113,7 +113,7 @@ class StoryAdmin(admin.ModelAdmin):
         "scheduled_at", "created_at", "updated_at",
     ]
     inlines = [SectionInline, SourceSummaryInline, StoryEntityInline]
-    actions = ["approve_selected", "publish_selected"]
+    actions = ["publish_selected"]
     date_hierarchy = "updated_at"
     fieldsets = [
         (None, {"fields": ["loaded_version", "headline", "slug", "headline_needs_review",
@@ -278,9 +278,12 @@ class StoryAdmin(admin.ModelAdmin):
             raise Http404("No such action.")
         if not workflow.may_take(request.user, story, spec):
             raise PermissionDenied
+        # The version of the page the editor decided on, not of this one:
+        # an edit saved in between must not be approved or published unseen.
+        seen = request.GET.get("version", "")
         form = WorkflowActionForm(
             request.POST or None, action=spec, story=story,
-            initial={"version": story.version},
+            initial={"version": int(seen) if seen.isdigit() else story.version},
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -409,7 +412,6 @@ class StoryAdmin(admin.ModelAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not workflow.is_editor(request.user):
-            actions.pop("approve_selected", None)
             actions.pop("publish_selected", None)
         return actions
 
@@ -424,15 +426,11 @@ class StoryAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{story} {done}.", messages.SUCCESS)
 
-    @admin.action(description="Approve selected stories")
-    def approve_selected(self, request, queryset):
-        self._bulk(request, queryset, lambda story: services.take_action(
-            story=story, action="approve", by=request.user), "was approved")
-
-    @admin.action(description="Publish selected stories")
+    @admin.action(description="Publish selected approved stories")
     def publish_selected(self, request, queryset):
-        self._bulk(request, queryset, lambda story: services.publish_story(
-            story=story, by=request.user), "is live")
+        # Only approved text: a list gives no chance to read unreviewed edits.
+        self._bulk(request, queryset, lambda story: services.take_action(
+            story=story, action="publish", by=request.user), "is live")
 
 
 class PublicContentEditing:
@@ -441,6 +439,14 @@ class PublicContentEditing:
 
     def save_model(self, request, obj, form, change):
         services.save_reference(obj=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(pagecache.bump_generation)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(pagecache.bump_generation)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -451,7 +457,15 @@ class PublicContentEditing:
         allowed = super().has_change_permission(request, obj)
         if not allowed or obj is None or workflow.is_editor(request.user):
             return allowed
-        return not type(obj).objects.public().filter(pk=obj.pk).exists()
+        # Approved and scheduled stories copy it when they go live, so it is
+        # as good as public once they are approved.
+        reviewed = obj.stories.filter(status__in=workflow.REVIEWED_STATUSES).exists()
+        return not reviewed and not type(obj).objects.public().filter(pk=obj.pk).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and super().has_delete_permission(
+            request, obj
+        )
 
 
 @admin.register(Outlet)

@@ -84,7 +84,9 @@ def make_renditions(name: str) -> dict:
     fallback = ("JPEG", "jpg", "image/jpeg") if extension == "jpg" else ("PNG", "png", "image/png")
     formats = [f for f in RENDITION_FORMATS if features.check(f[1])] + [fallback]
     widths = sorted({w for w in RENDITION_WIDTHS if w < width} | {width})
-    sources = {}
+    # Lists, not a dict keyed by type: PostgreSQL's jsonb does not keep key
+    # order, and browsers take the first <source> they understand.
+    sources = []
     for pillow_format, suffix, content_type in formats:
         entries = []
         for target in widths:
@@ -99,5 +101,6 @@ def make_renditions(name: str) -> dict:
                 copy.save(buffer, format=pillow_format, quality=80)
                 default_storage.save(path, ContentFile(buffer.getvalue()))
             entries.append({"url": default_storage.url(path), "width": target})
-        sources[content_type] = entries
-    return {"width": width, "height": height, "sources": sources}
+        sources.append({"type": content_type, "srcset": entries})
+    return {"width": width, "height": height, "sources": sources[:-1],
+            "fallback": sources[-1]["srcset"]}

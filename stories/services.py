@@ -317,6 +317,16 @@ def take_action(
     elif action == "unschedule":
         story.scheduled_at = None
         story.schedule_id = None
+    goes_live_at = story.scheduled_at if action in workflow.SCHEDULING_ACTIONS else now
+    if (
+        action in workflow.PUBLISHING_ACTIONS | workflow.SCHEDULING_ACTIONS
+        and story.expires_at
+        and story.expires_at <= goes_live_at
+    ):
+        raise ValidationError(
+            "The story's expiry time comes before it would go live; change the expiry "
+            "first."
+        )
     if action in workflow.PUBLISHING_ACTIONS and story.embargo_until and story.embargo_until > now:
         raise ValidationError(
             "Embargoed: nothing may publish this story before "
@@ -517,6 +527,8 @@ def preview_link_from_token(token: str) -> PreviewLink | None:
         PreviewLink.objects.usable()
         .select_related("revision", "story")
         .filter(key=payload.get("k"))
+        # Withdrawn text stays withdrawn, previews included.
+        .exclude(story__status__in=[Story.Status.UNPUBLISHED, Story.Status.ARCHIVED])
         .first()
     )
 

@@ -58,6 +58,9 @@ ACTIONS = {
 PUBLISHING_ACTIONS = {"publish", "republish"}
 WITHDRAWING_ACTIONS = {"unpublish", "expire"}
 SCHEDULING_ACTIONS = {"schedule", "reschedule"}
+# Stories whose text an editor has signed off: what they link to is frozen
+# into what readers see.
+REVIEWED_STATUSES = {S.APPROVED, S.SCHEDULED, S.PUBLISHED}
 # Only the system takes these; they are not offered as buttons.
 SYSTEM_ACTIONS = {"expire"}
 

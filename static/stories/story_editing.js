@@ -94,6 +94,10 @@
       Object.keys(data).forEach(function (name) {
         if (!/-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$/.test(name)) { setField(name, data[name]); }
       });
+      // Save against the version the kept text was typed on, so edits
+      // saved since then are reported as a conflict, not overwritten.
+      var version = form.querySelector('[name="loaded_version"]');
+      if (version && data.loaded_version) { version.value = data.loaded_version[0]; }
       status.textContent = "Your unsaved changes are back in the form. Save to keep them.";
       var offer = document.getElementById("story-autosave-offer");
       if (offer) { offer.hidden = true; }

@@ -28,7 +28,8 @@ def redis_cache(settings, tmp_path):
     pagecache.local_pages.clear()
 
 
-def get(path, **headers):
+def get(path, app=None, **headers):
+    app = app or application
     environ = RequestFactory().get(path, **headers).environ
     captured = {}
 
@@ -40,7 +41,7 @@ def get(path, **headers):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        body = b"".join(application(environ, start_response))
+        body = b"".join(app(environ, start_response))
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -151,3 +152,67 @@ def test_a_hit_from_process_memory_still_sees_an_invalidation(redis_cache, story
     settings.PAGE_CACHE_RECHECK_MS = 0
     status, headers, _ = get(story.get_absolute_url())
     assert status.startswith("410") and "X-Cache" not in headers
+
+
+def test_plain_http_gets_the_https_redirect_not_a_cached_page(redis_cache, story, settings):
+    from django.core.handlers.wsgi import WSGIHandler
+
+    settings.SECURE_SSL_REDIRECT = True
+    app = pagecache.PageCacheApp(WSGIHandler())  # middleware built with the setting
+    get(story.get_absolute_url(), app=app, secure=True)
+    status, headers, _ = get(story.get_absolute_url(), app=app)
+    assert status.startswith("301") and "X-Cache" not in headers
+    status, headers, _ = get(story.get_absolute_url(), app=app, secure=True)
+    assert headers["X-Cache"] == "HIT"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in headers
+
+
+def test_made_up_query_strings_are_not_cached(redis_cache, story):
+    for _ in range(2):
+        _, headers, _ = get(story.get_absolute_url() + "?utm_source=x")
+    assert "X-Cache" not in headers
+    get("/?page=1")
+    assert get("/?page=1")[1]["X-Cache"] == "HIT"
+
+
+def test_not_found_with_a_query_string_is_not_stored(redis_cache):
+    get("/stories/nothing-here/?page=2")
+    assert "X-Cache" not in get("/stories/nothing-here/?page=2")[1]
+
+
+def test_a_response_setting_a_cookie_is_never_stored(redis_cache, rf):
+    from django.http import HttpResponse
+
+    from newsroom.pagecache import PageCacheMiddleware
+
+    def view(request):
+        response = HttpResponse("personal")
+        response.set_cookie("csrftoken", "secret")
+        return response
+
+    request = rf.get("/somewhere/")
+    PageCacheMiddleware(view)(request)
+    assert not pagecache._client().keys("newsroom:page:*")
+
+
+def test_a_page_read_under_an_old_generation_is_not_kept_in_memory(redis_cache):
+    pagecache.local_pages.current_generation(pagecache._client())
+    old = pagecache.local_pages.generation
+    pagecache.bump_generation()
+    pagecache.local_pages.generation = old + 1  # another thread saw the bump
+    pagecache.local_pages.put("k", ("page",), old)
+    assert pagecache.local_pages.get("k", old) is None
+    assert pagecache.local_pages.get("k", old + 1) is None
+
+
+def test_deleting_a_topic_invalidates_cached_pages(redis_cache, editor, client,
+                                                   django_capture_on_commit_callbacks):
+    from tests.entities.factories import EntityFactory
+
+    japan = EntityFactory(name="Lonely topic")
+    before = pagecache._client().get(pagecache.GENERATION_KEY)
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/entities/entity/{japan.pk}/delete/", {"post": "yes"})
+    assert pagecache._client().get(pagecache.GENERATION_KEY) != before

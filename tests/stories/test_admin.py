@@ -130,8 +130,8 @@ def test_editor_publishes_from_the_change_page(client, editor):
 
 
 def test_editor_bulk_publish_reports_stories_that_are_not_ready(client, editor):
-    ready = StoryFactory()
-    incomplete = StoryFactory(summary="")
+    ready = StoryFactory(status=Story.Status.APPROVED)
+    incomplete = StoryFactory(summary="", status=Story.Status.APPROVED)
     client.force_login(editor)
     response = client.post(
         reverse("admin:stories_story_changelist"),

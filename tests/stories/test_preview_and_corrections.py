@@ -183,3 +183,14 @@ def test_renamed_story_redirects_from_its_old_address(client, editor):
     response = client.get(old_url)
     assert response.status_code == 301
     assert response["Location"] == "/stories/a-better-address/"
+
+
+def test_preview_links_stop_working_when_the_story_is_withdrawn(client, editor, reporter):
+    story = StoryFactory(headline="Soon withdrawn draft")
+    story.authors.add(reporter)
+    services.publish_story(story=story, by=editor)
+    _link, token = services.create_preview_link(story=story, by=editor, hours=24)
+    assert client.get(reverse("stories:preview", args=[token])).status_code == 200
+    services.unpublish_story(story=story, by=editor, reason="Legal")
+    response = client.get(reverse("stories:preview", args=[token]))
+    assert response.status_code == 404 and "Soon withdrawn draft" not in response.content.decode()

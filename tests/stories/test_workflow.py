@@ -224,3 +224,60 @@ def test_journalists_desk_shows_their_drafts_and_requests(client, reporter, edit
     assert "Changes requested of me <span class=\"desk-count\">(1)</span>" in html
     assert "Awaiting review" not in html
     assert str(draft) in html
+
+
+def test_action_links_carry_the_version_the_editor_saw(client, reporter, editor):
+    story = story_in(S.IN_REVIEW, reporter)
+    client.force_login(editor)
+    page = client.get(reverse("admin:stories_story_change", args=[story.pk])).content.decode()
+    seen = story.version
+    assert f"/action/approve/?version={seen}" in page
+    # The journalist saves after the editor read the page.
+    locked = services.lock_story(story_id=story.pk, expected_version=seen)
+    Story.objects.filter(pk=story.pk).update(headline="Unseen change")
+    services.record_save(story=locked, by=reporter)
+    confirm = client.get(reverse("admin:stories_story_action", args=[story.pk, "approve"]),
+                         {"version": seen})
+    from tests.admin_forms import form_data  # noqa: F401
+
+    assert f'name="version" value="{seen}"' in confirm.content.decode()
+    response = client.post(reverse("admin:stories_story_action", args=[story.pk, "approve"]),
+                           {"version": seen})
+    assert "changed while you were deciding" in response.content.decode()
+    assert Story.objects.get(pk=story.pk).status == S.IN_REVIEW
+
+
+def test_bulk_publish_takes_only_approved_stories(client, reporter, editor):
+    draft = story_in(S.DRAFT, reporter)
+    approved = story_in(S.APPROVED, reporter)
+    client.force_login(editor)
+    client.post(reverse("admin:stories_story_changelist"),
+                {"action": "publish_selected", "_selected_action": [draft.pk, approved.pk]})
+    assert not Story.objects.get(pk=draft.pk).is_live
+    assert Story.objects.get(pk=approved.pk).is_live
+
+
+def test_topics_of_an_approved_story_are_editor_only(client, reporter, editor):
+    from tests.entities.factories import EntityFactory
+
+    topic = EntityFactory(name="Soon public")
+    story = StoryFactory(entities=[topic])
+    story.authors.add(reporter)
+    client.force_login(reporter)
+    url = f"/admin/entities/entity/{topic.pk}/change/"
+    assert 'name="name"' in client.get(url).content.decode()
+    services.take_action(story=story, action="approve", by=editor)
+    assert 'name="name"' not in client.get(url).content.decode()
+    assert client.post(url, {"name": "Rewritten", "kind": "topic"}).status_code == 403
+
+
+def test_publishing_after_the_expiry_time_is_refused(editor, reporter):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    story = story_in(S.APPROVED, reporter)
+    Story.objects.filter(pk=story.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(ValidationError, match="expiry"):
+        services.take_action(story=story, action="publish", by=editor)
