@@ -46,8 +46,10 @@ class Services:
             process.terminate()
             process.wait(timeout=15)
         if self.pg_ctl:
-            self._as_postgres([self.pg_ctl, "-D", str(self.dir / "pg"), "-m", "fast", "stop"],
-                              check=False)
+            self._as_postgres(
+                [self.pg_ctl, "-D", str(self.dir / "pg"), "-m", "fast", "stop"],
+                check=False,
+            )
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def redis(self) -> str:
@@ -55,10 +57,24 @@ class Services:
         if binary is None:
             raise SystemExit("redis-server is needed: apt-get install redis-server")
         port = free_port()
-        self.processes.append(subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL))
+        self.processes.append(
+            subprocess.Popen(
+                [
+                    binary,
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.dir),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        )
         wait_for_port(port)
         return f"redis://127.0.0.1:{port}/0"
 
@@ -77,17 +93,31 @@ class Services:
             self._ensure_user()
             shutil.chown(data, "newsroom-ci")
             shutil.chown(run, "newsroom-ci")
-        self._as_postgres([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
-        self._as_postgres([self.pg_ctl, "-D", str(data), "-l", str(run / "pg.log"), "-w",
-                           "-o", f"-h 127.0.0.1 -p {port} -k {run} -c fsync=off",
-                           "start"])
+        self._as_postgres(
+            [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        )
+        self._as_postgres(
+            [
+                self.pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(run / "pg.log"),
+                "-w",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {run} -c fsync=off",
+                "start",
+            ]
+        )
         return f"postgres://postgres@127.0.0.1:{port}/newsroom_bench"
 
     def _ensure_user(self):
         try:
             pwd.getpwnam("newsroom-ci")
         except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", "newsroom-ci"], check=True)
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "newsroom-ci"], check=True
+            )
 
     def _as_postgres(self, command, check=True):
         if os.geteuid() == 0:
@@ -103,3 +133,35 @@ def create_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def production_like_django(services: Services, **extra) -> dict:
+    """Start Redis and PostgreSQL (or use SQLite), set up Django in this
+    process with production settings against them, migrate and collect
+    static files; returns the environment for the server processes."""
+    redis_url = services.redis()
+    database_url = services.postgres()
+    if database_url:
+        create_database(database_url)
+    else:
+        database_url = f"sqlite:///{services.dir / 'bench.sqlite3'}"
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        **extra,
+    }
+    os.environ.update(env)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    return env

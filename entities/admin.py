@@ -13,14 +13,21 @@ class EntityAdmin(PublicContentEditing, admin.ModelAdmin):
     search_fields = ["name", "aliases", "short_description"]
     prepopulated_fields = {"slug": ["name"]}
     fields = [
-        "name", "slug", "kind", "short_description", "biography", "aliases",
-        "wikidata_id", "needs_review",
+        "name",
+        "slug",
+        "kind",
+        "short_description",
+        "biography",
+        "aliases",
+        "wikidata_id",
+        "needs_review",
     ]
 
     def get_queryset(self, request):
         # GROUP BY drops Meta.ordering, so order explicitly for stable pages.
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .annotate(story_count=Count("stories"))
             .order_by(*self.model._meta.ordering)
         )

@@ -37,7 +37,9 @@ class EntityQuerySet(models.QuerySet):
         recent = Q(story_revisions__in=live.values("live_revision"))
         return (
             self.filter(recent)
-            .annotate(story_count=Count("story_revisions", filter=recent, distinct=True))
+            .annotate(
+                story_count=Count("story_revisions", filter=recent, distinct=True)
+            )
             .order_by("-story_count", "name")
         )
 
@@ -67,7 +69,9 @@ class Entity(models.Model):
         "Wikidata id",
         max_length=20,
         blank=True,
-        validators=[RegexValidator(r"^Q[1-9][0-9]*$", "Use a Wikidata id such as Q17.")],
+        validators=[
+            RegexValidator(r"^Q[1-9][0-9]*$", "Use a Wikidata id such as Q17.")
+        ],
     )
     # Folded name and aliases as "|a|b|", so a name lookup is one indexed-ish
     # LIKE query on every database instead of a scan in Python.
@@ -112,4 +116,8 @@ class Entity(models.Model):
 
     @property
     def wikidata_url(self) -> str:
-        return f"https://www.wikidata.org/wiki/{self.wikidata_id}" if self.wikidata_id else ""
+        return (
+            f"https://www.wikidata.org/wiki/{self.wikidata_id}"
+            if self.wikidata_id
+            else ""
+        )

@@ -35,8 +35,11 @@ class RecordedTask(app.Task):
         try:
             FailedTask.objects.update_or_create(
                 task_id=task_id,
-                defaults={"task_name": self.name, "args": list(args),
-                          "error": f"{exc.__class__.__name__}: {exc}"},
+                defaults={
+                    "task_name": self.name,
+                    "args": list(args),
+                    "error": f"{exc.__class__.__name__}: {exc}",
+                },
             )
         except Exception:
             logger.exception("Could not record the failure of %s", task_id)

@@ -44,7 +44,8 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         admin = request.path.startswith("/admin/")
         response.setdefault(
-            "Content-Security-Policy", self.ADMIN_POLICY if admin else self.PUBLIC_POLICY
+            "Content-Security-Policy",
+            self.ADMIN_POLICY if admin else self.PUBLIC_POLICY,
         )
         response.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -1,11 +1,12 @@
 """A full-page cache for anonymous readers, answered before Django runs.
 
 PageCacheMiddleware (outermost in Django, so stored headers include the
-security ones) stores public responses anonymous readers got; PageCacheApp (around the WSGI application) answers later requests for
-them with the stored bytes and headers, without building a request, running
-middleware or rendering a template. One MGET fetches the page and the
-current generation: bump_generation() after anything readers see changes
-makes every stored page stale at once.
+security ones) stores public responses anonymous readers got; PageCacheApp
+(around the WSGI application) answers later requests for them with the
+stored bytes and headers, without building a request, running middleware or
+rendering a template. Stored pages carry the cache generation they were
+rendered under: bump_generation() after anything readers see changes makes
+every stored page stale at once.
 
 Only with Redis: a per-process cache could not be invalidated by a Celery
 worker's publication. Talks to Redis directly, not through Django's cache
@@ -46,7 +47,10 @@ class _LocalPages:
 
     def current_generation(self, client):
         now = time.monotonic()
-        if self.generation is None or now - self.checked_at >= settings.PAGE_CACHE_RECHECK_MS / 1000:
+        if (
+            self.generation is None
+            or now - self.checked_at >= settings.PAGE_CACHE_RECHECK_MS / 1000
+        ):
             generation = int(client.get(GENERATION_KEY) or 0)
             with self.lock:
                 if generation != self.generation:
@@ -91,7 +95,9 @@ def _client() -> redis.Redis:
     client = _clients.get(url)
     if client is None:
         # Short timeouts: with Redis down, pages render instead of waiting.
-        client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        client = redis.Redis.from_url(
+            url, socket_timeout=0.25, socket_connect_timeout=0.25
+        )
         _clients[url] = client
     return client
 
@@ -191,12 +197,21 @@ class PageCacheMiddleware:
     def _store(self, request, response, generation):
         headers = [(k, v) for k, v in response.items() if k.lower() != "x-cache"]
         entry = pickle.dumps(
-            (generation, response.status_code, response.reason_phrase, headers,
-             response.content),
+            (
+                generation,
+                response.status_code,
+                response.reason_phrase,
+                headers,
+                response.content,
+            ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        key = _key(request.scheme, request.get_host(), request.path,
-                   request.META.get("QUERY_STRING", ""))
+        key = _key(
+            request.scheme,
+            request.get_host(),
+            request.path,
+            request.META.get("QUERY_STRING", ""),
+        )
         try:
             _client().set(key, entry, ex=settings.PAGE_CACHE_SECONDS)
         except redis.RedisError:
@@ -254,8 +269,11 @@ class PageCacheApp:
     def _answer(self, environ, start_response, status, reason, headers, body):
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
         if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            kept = [(k, v) for k, v in headers
-                    if k.lower() in ("etag", "cache-control", "vary", "last-modified")]
+            kept = [
+                (k, v)
+                for k, v in headers
+                if k.lower() in ("etag", "cache-control", "vary", "last-modified")
+            ]
             start_response("304 Not Modified", kept + [("X-Cache", "HIT")])
             return [b""]
         start_response(f"{status} {reason}", headers + [("X-Cache", "HIT")])

@@ -97,10 +97,16 @@ class StoryAdmin(admin.ModelAdmin):
     form = StoryAdminForm
     change_form_template = "admin/stories/story/change_form.html"
     list_display = [
-        "headline_display", "status", "author_names", "updated_at", "last_published_at",
+        "headline_display",
+        "status",
+        "author_names",
+        "updated_at",
+        "last_published_at",
     ]
     list_filter = [
-        "status", "headline_needs_review", ("authors", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "headline_needs_review",
+        ("authors", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["headline", "summary", "slug"]
     prepopulated_fields = {"slug": ["headline"]}
@@ -109,30 +115,61 @@ class StoryAdmin(admin.ModelAdmin):
     # every user account.
     filter_horizontal = ["authors"]
     readonly_fields = [
-        "status", "public_link", "first_published_at", "last_published_at",
-        "scheduled_at", "created_at", "updated_at",
+        "status",
+        "public_link",
+        "first_published_at",
+        "last_published_at",
+        "scheduled_at",
+        "created_at",
+        "updated_at",
     ]
     inlines = [SectionInline, SourceSummaryInline, StoryEntityInline]
     actions = ["publish_selected"]
     date_hierarchy = "updated_at"
     fieldsets = [
-        (None, {"fields": ["loaded_version", "headline", "slug", "headline_needs_review",
-                           "authors", "tags"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "loaded_version",
+                    "headline",
+                    "slug",
+                    "headline_needs_review",
+                    "authors",
+                    "tags",
+                ]
+            },
+        ),
         ("What\u2019s happened", {"fields": ["summary"]}),
         (
             "Hero image",
-            {"fields": ["hero_image", "hero_image_alt", "hero_image_caption",
-                        "hero_image_credit"]},
+            {
+                "fields": [
+                    "hero_image",
+                    "hero_image_alt",
+                    "hero_image_caption",
+                    "hero_image_credit",
+                ]
+            },
         ),
         ("What the papers say", {"fields": ["papers_overview"]}),
         ("How we got here", {"fields": ["background"]}),
         ("Go deeper", {"fields": ["faqs"]}),
         (
             "Publication",
-            {"fields": [
-                "status", "public_link", "scheduled_at", "embargo_until", "expires_at",
-                "first_published_at", "last_published_at", "created_at", "updated_at",
-            ]},
+            {
+                "fields": [
+                    "status",
+                    "public_link",
+                    "scheduled_at",
+                    "embargo_until",
+                    "expires_at",
+                    "first_published_at",
+                    "last_published_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
         ),
     ]
 
@@ -152,7 +189,9 @@ class StoryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Authors")
     def author_names(self, story):
-        return ", ".join(u.get_full_name() or u.get_username() for u in story.authors.all())
+        return ", ".join(
+            u.get_full_name() or u.get_username() for u in story.authors.all()
+        )
 
     @admin.display(description="Public page")
     def public_link(self, story):
@@ -166,13 +205,18 @@ class StoryAdmin(admin.ModelAdmin):
         return workflow.can_edit(request.user, obj)
 
     def get_changeform_initial_data(self, request):
-        return {"authors": [request.user.pk], **super().get_changeform_initial_data(request)}
+        return {
+            "authors": [request.user.pk],
+            **super().get_changeform_initial_data(request),
+        }
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "authors":
-            kwargs["queryset"] = get_user_model().objects.filter(
-                is_staff=True, is_active=True
-            ).order_by("last_name", "first_name", "username")
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_staff=True, is_active=True)
+                .order_by("last_name", "first_name", "username")
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
@@ -181,7 +225,9 @@ class StoryAdmin(admin.ModelAdmin):
 
     # Change page -----------------------------------------------------------
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
         if obj is not None:
             context.update(self._story_context(request, obj, context["adminform"].form))
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -212,11 +258,16 @@ class StoryAdmin(admin.ModelAdmin):
         now = timezone.now().timestamp()
         seen = cache.get(key) or {}
         name = request.user.get_full_name() or request.user.get_username()
-        seen = {user: (label, at) for user, (label, at) in seen.items()
-                if now - at < PRESENCE_SECONDS}
+        seen = {
+            user: (label, at)
+            for user, (label, at) in seen.items()
+            if now - at < PRESENCE_SECONDS
+        }
         seen[str(request.user.pk)] = (name, now)
         cache.set(key, seen, PRESENCE_SECONDS)
-        return sorted(label for user, (label, _) in seen.items() if user != str(request.user.pk))
+        return sorted(
+            label for user, (label, _) in seen.items() if user != str(request.user.pk)
+        )
 
     # Extra pages -------------------------------------------------------------
 
@@ -225,26 +276,56 @@ class StoryAdmin(admin.ModelAdmin):
             return self.admin_site.admin_view(func)
 
         return [
-            path("schedule/", view("schedule", self.schedule_view),
-                 name="stories_story_schedule"),
-            path("<int:object_id>/action/<str:action>/",
-                 view("action", self.action_view), name="stories_story_action"),
-            path("<int:object_id>/preview/",
-                 view("preview", self.preview_view), name="stories_story_preview"),
-            path("<int:object_id>/revisions/",
-                 view("revisions", self.revisions_view), name="stories_story_revisions"),
-            path("<int:object_id>/revisions/compare/",
-                 view("compare", self.compare_view), name="stories_story_compare"),
-            path("<int:object_id>/revisions/<int:revision_id>/restore/",
-                 view("restore", self.restore_view), name="stories_story_restore"),
-            path("<int:object_id>/share/",
-                 view("share", self.share_view), name="stories_story_share"),
-            path("<int:object_id>/share/<int:link_id>/revoke/",
-                 view("revoke", self.revoke_link_view), name="stories_story_revoke_link"),
-            path("<int:object_id>/autosave/",
-                 view("autosave", self.autosave_view), name="stories_story_autosave"),
-            path("<int:object_id>/presence/",
-                 view("presence", self.presence_view), name="stories_story_presence"),
+            path(
+                "schedule/",
+                view("schedule", self.schedule_view),
+                name="stories_story_schedule",
+            ),
+            path(
+                "<int:object_id>/action/<str:action>/",
+                view("action", self.action_view),
+                name="stories_story_action",
+            ),
+            path(
+                "<int:object_id>/preview/",
+                view("preview", self.preview_view),
+                name="stories_story_preview",
+            ),
+            path(
+                "<int:object_id>/revisions/",
+                view("revisions", self.revisions_view),
+                name="stories_story_revisions",
+            ),
+            path(
+                "<int:object_id>/revisions/compare/",
+                view("compare", self.compare_view),
+                name="stories_story_compare",
+            ),
+            path(
+                "<int:object_id>/revisions/<int:revision_id>/restore/",
+                view("restore", self.restore_view),
+                name="stories_story_restore",
+            ),
+            path(
+                "<int:object_id>/share/",
+                view("share", self.share_view),
+                name="stories_story_share",
+            ),
+            path(
+                "<int:object_id>/share/<int:link_id>/revoke/",
+                view("revoke", self.revoke_link_view),
+                name="stories_story_revoke_link",
+            ),
+            path(
+                "<int:object_id>/autosave/",
+                view("autosave", self.autosave_view),
+                name="stories_story_autosave",
+            ),
+            path(
+                "<int:object_id>/presence/",
+                view("presence", self.presence_view),
+                name="stories_story_presence",
+            ),
             *super().get_urls(),
         ]
 
@@ -252,8 +333,14 @@ class StoryAdmin(admin.ModelAdmin):
         """Upcoming publications and expiries, by day and hour, for editors."""
         if not workflow.is_editor(request.user):
             raise PermissionDenied
-        return self._page(request, None, "schedule.html", title="Schedule",
-                          days=schedule_by_day(), time_zone=timezone.get_current_timezone_name())
+        return self._page(
+            request,
+            None,
+            "schedule.html",
+            title="Schedule",
+            days=schedule_by_day(),
+            time_zone=timezone.get_current_timezone_name(),
+        )
 
     def _viewable_story(self, request, object_id) -> Story:
         story = get_object_or_404(Story, pk=object_id)
@@ -282,66 +369,105 @@ class StoryAdmin(admin.ModelAdmin):
         # an edit saved in between must not be approved or published unseen.
         seen = request.GET.get("version", "")
         form = WorkflowActionForm(
-            request.POST or None, action=spec, story=story,
+            request.POST or None,
+            action=spec,
+            story=story,
             initial={"version": int(seen) if seen.isdigit() else story.version},
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 services.take_action(
-                    story=story, action=action, by=request.user,
-                    expected_version=data["version"], comment=data["comment"],
+                    story=story,
+                    action=action,
+                    by=request.user,
+                    expected_version=data["version"],
+                    comment=data["comment"],
                     scheduled_at=data.get("scheduled_at"),
                     correction_kind=data.get("correction_kind", ""),
                     correction_text=data.get("correction_text", ""),
                 )
             except services.EditConflict as conflict:
-                form.add_error(None, "The story changed while you were deciding: "
-                               + "; ".join(conflict.changes) + ". Check it again.")
+                form.add_error(
+                    None,
+                    "The story changed while you were deciding: "
+                    + "; ".join(conflict.changes)
+                    + ". Check it again.",
+                )
             except (ValidationError, PermissionDenied) as error:
                 form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))
             else:
-                self.message_user(request, f"{story}: {spec.label.lower()} done.",
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, f"{story}: {spec.label.lower()} done.", messages.SUCCESS
+                )
                 return redirect(reverse("admin:stories_story_change", args=[story.pk]))
-        return self._page(request, story, "action_confirm.html", form=form, action=spec,
-                          title=f"{spec.label}: {story}")
+        return self._page(
+            request,
+            story,
+            "action_confirm.html",
+            form=form,
+            action=spec,
+            title=f"{spec.label}: {story}",
+        )
 
     def preview_view(self, request, object_id):
         """The working copy in the public story template."""
         story = self._viewable_story(request, object_id)
         content = services.snapshot_story(story)
-        response = render(request, "stories/story_detail.html", {
-            "story": story, "content": content, "corrections": [],
-            "hero_image_url": hero_image_url(content), "is_preview": True,
-        })
+        response = render(
+            request,
+            "stories/story_detail.html",
+            {
+                "story": story,
+                "content": content,
+                "corrections": [],
+                "hero_image_url": hero_image_url(content),
+                "is_preview": True,
+            },
+        )
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
     def revisions_view(self, request, object_id):
         story = self._viewable_story(request, object_id)
         revisions = story.revisions.select_related("created_by").defer("content")
-        page = Paginator(revisions, REVISIONS_PER_PAGE).get_page(request.GET.get("page"))
-        return self._page(request, story, "revision_list.html", page_obj=page,
-                          transitions=story.transitions.select_related("by")[:50],
-                          title=f"History: {story}",
-                          can_edit_story=workflow.can_edit(request.user, story))
+        page = Paginator(revisions, REVISIONS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        return self._page(
+            request,
+            story,
+            "revision_list.html",
+            page_obj=page,
+            transitions=story.transitions.select_related("by")[:50],
+            title=f"History: {story}",
+            can_edit_story=workflow.can_edit(request.user, story),
+        )
 
     def compare_view(self, request, object_id):
         story = self._viewable_story(request, object_id)
         revisions = story.revisions.all()
         try:
             old = revisions.get(pk=int(request.GET["a"]))
-            new = (revisions.get(pk=int(request.GET["b"])) if request.GET.get("b")
-                   not in (None, "", "working") else None)
+            new = (
+                revisions.get(pk=int(request.GET["b"]))
+                if request.GET.get("b") not in (None, "", "working")
+                else None
+            )
         except (KeyError, ValueError, StoryRevision.DoesNotExist):
             raise Http404("Choose two revisions of this story.") from None
         if new is not None and new.pk < old.pk:
             old, new = new, old
         new_content = new.content if new else services.snapshot_story(story)
-        return self._page(request, story, "revision_compare.html", old=old, new=new,
-                          diffs=diff_contents(old.content, new_content),
-                          title=f"Compare revisions: {story}")
+        return self._page(
+            request,
+            story,
+            "revision_compare.html",
+            old=old,
+            new=new,
+            diffs=diff_contents(old.content, new_content),
+            title=f"Compare revisions: {story}",
+        )
 
     @method_decorator(require_POST)
     def restore_view(self, request, object_id, revision_id):
@@ -349,16 +475,25 @@ class StoryAdmin(admin.ModelAdmin):
         revision = get_object_or_404(StoryRevision, pk=revision_id, story=story)
         try:
             services.restore_revision(
-                story=story, revision=revision, by=request.user,
+                story=story,
+                revision=revision,
+                by=request.user,
                 expected_version=int(request.POST.get("version", -1)),
             )
         except services.EditConflict as conflict:
-            self.message_user(request, "Not restored: the story changed meanwhile: "
-                              + "; ".join(conflict.changes), messages.ERROR)
+            self.message_user(
+                request,
+                "Not restored: the story changed meanwhile: "
+                + "; ".join(conflict.changes),
+                messages.ERROR,
+            )
             return redirect(reverse("admin:stories_story_revisions", args=[story.pk]))
-        self.message_user(request, f"Revision {revision.pk} is the working copy again; "
-                          "nothing changes for readers until it is published.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Revision {revision.pk} is the working copy again; "
+            "nothing changes for readers until it is published.",
+            messages.SUCCESS,
+        )
         return redirect(reverse("admin:stories_story_change", args=[story.pk]))
 
     def share_view(self, request, object_id):
@@ -368,36 +503,52 @@ class StoryAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 _link, token = services.create_preview_link(
-                    story=story, by=request.user, hours=form.cleaned_data["hours"])
+                    story=story, by=request.user, hours=form.cleaned_data["hours"]
+                )
             except PermissionDenied:
                 raise
-            new_url = request.build_absolute_uri(reverse("stories:preview", args=[token]))
+            new_url = request.build_absolute_uri(
+                reverse("stories:preview", args=[token])
+            )
         links = story.preview_links.select_related("created_by", "revision")[:30]
-        return self._page(request, story, "share_links.html", form=form, links=links,
-                          new_url=new_url, now=timezone.now(),
-                          title=f"Share a preview: {story}")
+        return self._page(
+            request,
+            story,
+            "share_links.html",
+            form=form,
+            links=links,
+            new_url=new_url,
+            now=timezone.now(),
+            title=f"Share a preview: {story}",
+        )
 
     @method_decorator(require_POST)
     def revoke_link_view(self, request, object_id, link_id):
         story = self._viewable_story(request, object_id)
         link = get_object_or_404(story.preview_links, pk=link_id)
         services.revoke_preview_link(link=link, by=request.user)
-        self.message_user(request, "The preview link no longer works.", messages.SUCCESS)
+        self.message_user(
+            request, "The preview link no longer works.", messages.SUCCESS
+        )
         return redirect(reverse("admin:stories_story_share", args=[story.pk]))
 
     @method_decorator(require_POST)
     def autosave_view(self, request, object_id):
         """Keep the user's unsaved form; no redirects, purges or notifications."""
         story = get_object_or_404(Story, pk=object_id)
-        data = {key: request.POST.getlist(key) for key in request.POST
-                if key != "csrfmiddlewaretoken"}
+        data = {
+            key: request.POST.getlist(key)
+            for key in request.POST
+            if key != "csrfmiddlewaretoken"
+        }
         try:
             base_version = int(request.POST.get("loaded_version", ""))
         except ValueError:
             return JsonResponse({"error": "version missing"}, status=400)
         try:
-            result = services.autosave_story(story=story, by=request.user, data=data,
-                                             base_version=base_version)
+            result = services.autosave_story(
+                story=story, by=request.user, data=data, base_version=base_version
+            )
         except PermissionDenied:
             return JsonResponse({"error": "You may not edit this story."}, status=403)
         return JsonResponse(result)
@@ -421,16 +572,23 @@ class StoryAdmin(admin.ModelAdmin):
                 call(story)
             except (PermissionDenied, ValidationError) as error:
                 reason = " ".join(getattr(error, "messages", [str(error)]))
-                self.message_user(request, f"{story} was not changed: {reason}",
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{story} was not changed: {reason}", messages.ERROR
+                )
             else:
                 self.message_user(request, f"{story} {done}.", messages.SUCCESS)
 
     @admin.action(description="Publish selected approved stories")
     def publish_selected(self, request, queryset):
         # Only approved text: a list gives no chance to read unreviewed edits.
-        self._bulk(request, queryset, lambda story: services.take_action(
-            story=story, action="publish", by=request.user), "is live")
+        self._bulk(
+            request,
+            queryset,
+            lambda story: services.take_action(
+                story=story, action="publish", by=request.user
+            ),
+            "is live",
+        )
 
 
 class PublicContentEditing:
@@ -460,12 +618,14 @@ class PublicContentEditing:
         # Approved and scheduled stories copy it when they go live, so it is
         # as good as public once they are approved.
         reviewed = obj.stories.filter(status__in=workflow.REVIEWED_STATUSES).exists()
-        return not reviewed and not type(obj).objects.public().filter(pk=obj.pk).exists()
+        return (
+            not reviewed and not type(obj).objects.public().filter(pk=obj.pk).exists()
+        )
 
     def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj) and super().has_delete_permission(
+        return self.has_change_permission(
             request, obj
-        )
+        ) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Outlet)
@@ -494,7 +654,8 @@ class FAQAdmin(PublicContentEditing, admin.ModelAdmin):
     def get_queryset(self, request):
         # GROUP BY drops Meta.ordering, so order explicitly for stable pages.
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .annotate(story_count=Count("stories"))
             .order_by(*self.model._meta.ordering)
         )

@@ -27,34 +27,58 @@ def desk_for(user) -> list[Queue]:
     S = Story.Status
     mine = Story.objects.filter(authors=user)
     queues = [
-        _queue("My drafts", mine.filter(status=S.DRAFT).order_by("-updated_at"),
-               "No drafts."),
-        _queue("Changes requested of me",
-               mine.filter(status=S.CHANGES_REQUESTED).order_by("-updated_at"),
-               "Nothing sent back."),
+        _queue(
+            "My drafts",
+            mine.filter(status=S.DRAFT).order_by("-updated_at"),
+            "No drafts.",
+        ),
+        _queue(
+            "Changes requested of me",
+            mine.filter(status=S.CHANGES_REQUESTED).order_by("-updated_at"),
+            "Nothing sent back.",
+        ),
     ]
     if workflow.is_editor(user):
         # Oldest submission first: whoever has waited longest is seen first.
         waiting = (
             Story.objects.filter(status=S.IN_REVIEW)
-            .annotate(submitted_at=Max("transitions__created_at",
-                                       filter=Q(transitions__to_status=S.IN_REVIEW)))
+            .annotate(
+                submitted_at=Max(
+                    "transitions__created_at",
+                    filter=Q(transitions__to_status=S.IN_REVIEW),
+                )
+            )
             .order_by("submitted_at", "pk")
         )
-        queues.insert(0, _queue("Awaiting review", waiting, "The review queue is empty."))
-        queues.append(_queue(
-            "Approved, not yet published",
-            Story.objects.filter(status__in=[S.APPROVED, S.SCHEDULED]).order_by("scheduled_at", "-updated_at"),
-            "Nothing approved is waiting.",
-        ))
+        queues.insert(
+            0, _queue("Awaiting review", waiting, "The review queue is empty.")
+        )
+        queues.append(
+            _queue(
+                "Approved, not yet published",
+                Story.objects.filter(status__in=[S.APPROVED, S.SCHEDULED]).order_by(
+                    "scheduled_at", "-updated_at"
+                ),
+                "Nothing approved is waiting.",
+            )
+        )
     else:
-        queues.append(_queue("My stories in review", mine.filter(status=S.IN_REVIEW)
-                             .order_by("-updated_at"), "Nothing in review."))
-    queues.append(_queue(
-        "Recently published",
-        Story.objects.published().select_related("live_revision").order_by("-last_published_at", "-pk"),
-        "Nothing published yet.",
-    ))
+        queues.append(
+            _queue(
+                "My stories in review",
+                mine.filter(status=S.IN_REVIEW).order_by("-updated_at"),
+                "Nothing in review.",
+            )
+        )
+    queues.append(
+        _queue(
+            "Recently published",
+            Story.objects.published()
+            .select_related("live_revision")
+            .order_by("-last_published_at", "-pk"),
+            "Nothing published yet.",
+        )
+    )
     return queues
 
 
@@ -89,8 +113,10 @@ def schedule_by_day(limit: int = 500) -> list[tuple]:
     local = lambda item: timezone.localtime(item.at)  # noqa: E731
     days = []
     for day, day_items in groupby(items, key=lambda item: local(item).date()):
-        hours = [(hour, list(group)) for hour, group in
-                 groupby(day_items, key=lambda item: local(item).hour)]
+        hours = [
+            (hour, list(group))
+            for hour, group in groupby(day_items, key=lambda item: local(item).hour)
+        ]
         days.append((day, hours))
     return days
 
@@ -108,8 +134,11 @@ def alerts_for(user) -> list[str]:
         return []
     alerts = []
     since = timezone.now() - timedelta(days=1)
-    late = (StoryTransition.objects.filter(late_by__isnull=False, created_at__gte=since)
-            .select_related("story").order_by("-id")[:5])
+    late = (
+        StoryTransition.objects.filter(late_by__isnull=False, created_at__gte=since)
+        .select_related("story")
+        .order_by("-id")[:5]
+    )
     for transition in late:
         alerts.append(
             f"\u201c{transition.story}\u201d was {transition.get_to_status_display().lower()} "
@@ -117,6 +146,8 @@ def alerts_for(user) -> list[str]:
         )
     failed = FailedTask.objects.filter(resolved_at__isnull=True).count()
     if failed:
-        alerts.append(f"{failed} background task{'s' if failed != 1 else ''} kept failing; "
-                      "see Failed tasks.")
+        alerts.append(
+            f"{failed} background task{'s' if failed != 1 else ''} kept failing; "
+            "see Failed tasks."
+        )
     return alerts

@@ -41,7 +41,9 @@ def word_diff(old: str, new: str) -> SafeString:
     """old and new as one escaped text with <del> and <ins> marking words."""
     a, b = re.findall(r"\s+|\S+", old), re.findall(r"\s+|\S+", new)
     out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, a, b, autojunk=False
+    ).get_opcodes():
         if op == "equal":
             out.append(escape("".join(a[i1:i2])))
             continue
@@ -59,24 +61,40 @@ def _list_diff(label, old_items, new_items, key, render) -> list[FieldDiff]:
     added = [i for i in new_items if key(i) not in old_keys]
     removed = [i for i in old_items if key(i) not in new_keys]
     for item in added:
-        diffs.append(FieldDiff(f"{label}: added \u201c{key(item)}\u201d",
-                               word_diff("", render(item))))
+        diffs.append(
+            FieldDiff(
+                f"{label}: added \u201c{key(item)}\u201d", word_diff("", render(item))
+            )
+        )
     for item in removed:
-        diffs.append(FieldDiff(f"{label}: removed \u201c{key(item)}\u201d",
-                               word_diff(render(item), "")))
+        diffs.append(
+            FieldDiff(
+                f"{label}: removed \u201c{key(item)}\u201d", word_diff(render(item), "")
+            )
+        )
     common_old = [k for k in old_keys if k in new_keys]
     common_new = [k for k in new_keys if k in old_keys]
     if common_old != common_new:
-        diffs.append(FieldDiff(f"{label}: reordered", mark_safe(
-            escape(" \u2192 ".join(common_old)) + "<br>became<br>"
-            + escape(" \u2192 ".join(common_new))
-        )))
+        diffs.append(
+            FieldDiff(
+                f"{label}: reordered",
+                mark_safe(
+                    escape(" \u2192 ".join(common_old))
+                    + "<br>became<br>"
+                    + escape(" \u2192 ".join(common_new))
+                ),
+            )
+        )
     old_by_key = {key(i): i for i in old_items}
     for item in new_items:
         before = old_by_key.get(key(item))
         if before is not None and render(before) != render(item):
-            diffs.append(FieldDiff(f"{label}: \u201c{key(item)}\u201d changed",
-                                   word_diff(render(before), render(item))))
+            diffs.append(
+                FieldDiff(
+                    f"{label}: \u201c{key(item)}\u201d changed",
+                    word_diff(render(before), render(item)),
+                )
+            )
     return diffs
 
 
@@ -88,29 +106,52 @@ def diff_contents(old: dict, new: dict) -> list[FieldDiff]:
         if before != after:
             diffs.append(FieldDiff(FIELD_LABELS[key], word_diff(before, after)))
     diffs += _list_diff(
-        "Section", old.get("sections", []), new.get("sections", []),
-        key=lambda s: s["heading"], render=lambda s: _text(s["body"]),
+        "Section",
+        old.get("sections", []),
+        new.get("sections", []),
+        key=lambda s: s["heading"],
+        render=lambda s: _text(s["body"]),
     )
     diffs += _list_diff(
-        "Outlet", old.get("source_summaries", []), new.get("source_summaries", []),
+        "Outlet",
+        old.get("source_summaries", []),
+        new.get("source_summaries", []),
         key=lambda s: s["outlet"]["name"],
         render=lambda s: f"{s['summary']} {s['url']}".strip(),
     )
     diffs += _list_diff(
-        "Topic", old.get("entities", []), new.get("entities", []),
-        key=lambda e: e["name"], render=lambda e: e["short_description"],
+        "Topic",
+        old.get("entities", []),
+        new.get("entities", []),
+        key=lambda e: e["name"],
+        render=lambda e: e["short_description"],
     )
     diffs += _list_diff(
-        "FAQ", old.get("faqs", []), new.get("faqs", []),
-        key=lambda f: f["question"], render=lambda f: "",
+        "FAQ",
+        old.get("faqs", []),
+        new.get("faqs", []),
+        key=lambda f: f["question"],
+        render=lambda f: "",
     )
     for key, attr in (("tags", "name"), ("authors", "name")):
         before = [i[attr] for i in old.get(key, [])]
         after = [i[attr] for i in new.get(key, [])]
         if before != after:
-            diffs.append(FieldDiff(FIELD_LABELS[key], word_diff(", ".join(before), ", ".join(after))))
+            diffs.append(
+                FieldDiff(
+                    FIELD_LABELS[key], word_diff(", ".join(before), ", ".join(after))
+                )
+            )
     if old.get("hero_image") != new.get("hero_image"):
-        describe = lambda h: (f"{h['name']} \u2014 {h['alt']} {h['caption']} {h['credit']}" if h else "")  # noqa: E731
-        diffs.append(FieldDiff(FIELD_LABELS["hero_image"],
-                               word_diff(describe(old.get("hero_image")), describe(new.get("hero_image")))))
+        describe = lambda h: (
+            f"{h['name']} \u2014 {h['alt']} {h['caption']} {h['credit']}" if h else ""
+        )  # noqa: E731
+        diffs.append(
+            FieldDiff(
+                FIELD_LABELS["hero_image"],
+                word_diff(
+                    describe(old.get("hero_image")), describe(new.get("hero_image"))
+                ),
+            )
+        )
     return diffs

@@ -132,7 +132,9 @@ def parse(raw: bytes) -> ParsedExplainer:
     warnings: list[str] = []
     return ParsedExplainer(
         summary="\n".join(line.text for line in summary_lines),
-        sections=_parse_sections(blocks["sections"], blocks["_heading_lines"]["sections"]),
+        sections=_parse_sections(
+            blocks["sections"], blocks["_heading_lines"]["sections"]
+        ),
         papers=[line.text for line in blocks["papers"]],
         background=[line.text for line in blocks["background"]],
         questions=_parse_questions(blocks["faqs"]),
@@ -295,7 +297,12 @@ def _parse_topics(lines: list[Line], warnings: list[str]) -> list[ParsedTopic]:
         paragraphs, truncated = whole_sentences([line.text for line in blurb])
         match = _NAME.match(blurb[0].text)
         name = match.group("name").strip() if match else ""
-        if not name or len(name.split()) > 8 or len(name) > 200 or not name[0].isupper():
+        if (
+            not name
+            or len(name.split()) > 8
+            or len(name) > 200
+            or not name[0].isupper()
+        ):
             warnings.append(
                 f"line {blurb[0].number}: could not tell which topic this blurb is "
                 "about; it was skipped"
@@ -328,7 +335,9 @@ _ABBREVIATION = re.compile(
     r"Capt|Sgt|Jr|Sr|No|Nos|vs|etc|Inc|Corp|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
     r"Sep|Sept|Oct|Nov|Dec)\.)$"
 )
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(
+    r"[.!?][\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])"
+)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -90,7 +90,8 @@ class WorkflowActionForm(forms.Form):
         required=False, choices=[("", "No public note")] + list(Correction.Kind.choices)
     )
     correction_text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
         help_text="Shown to readers on the story and on the corrections page.",
     )
 
@@ -99,12 +100,14 @@ class WorkflowActionForm(forms.Form):
         self.action = action
         if action.name in workflow.SCHEDULING_ACTIONS:
             self.fields["scheduled_at"].required = True
-            self.fields["scheduled_at"].help_text = (
-                f"In the newsroom's time zone, {settings.TIME_ZONE}."
-            )
+            self.fields[
+                "scheduled_at"
+            ].help_text = f"In the newsroom's time zone, {settings.TIME_ZONE}."
             if story.scheduled_at:
                 local = timezone.localtime(story.scheduled_at)
-                self.initial.setdefault("scheduled_at", local.strftime("%Y-%m-%dT%H:%M"))
+                self.initial.setdefault(
+                    "scheduled_at", local.strftime("%Y-%m-%dT%H:%M")
+                )
         else:
             del self.fields["scheduled_at"]
         if action.name != "republish" or not story.is_live:

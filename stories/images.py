@@ -81,7 +81,11 @@ def make_renditions(name: str) -> dict:
         original.load()
     width, height = original.size
     base, _, extension = name.rpartition(".")
-    fallback = ("JPEG", "jpg", "image/jpeg") if extension == "jpg" else ("PNG", "png", "image/png")
+    fallback = (
+        ("JPEG", "jpg", "image/jpeg")
+        if extension == "jpg"
+        else ("PNG", "png", "image/png")
+    )
     formats = [f for f in RENDITION_FORMATS if features.check(f[1])] + [fallback]
     widths = sorted({w for w in RENDITION_WIDTHS if w < width} | {width})
     # Lists, not a dict keyed by type: PostgreSQL's jsonb does not keep key
@@ -92,8 +96,13 @@ def make_renditions(name: str) -> dict:
         for target in widths:
             path = f"{base}-{target}w.{suffix}"
             if not default_storage.exists(path):
-                copy = original if target == width else original.resize(
-                    (target, round(height * target / width)), Image.Resampling.LANCZOS
+                copy = (
+                    original
+                    if target == width
+                    else original.resize(
+                        (target, round(height * target / width)),
+                        Image.Resampling.LANCZOS,
+                    )
                 )
                 if pillow_format == "JPEG" and copy.mode not in ("RGB", "L"):
                     copy = copy.convert("RGB")
@@ -102,5 +111,9 @@ def make_renditions(name: str) -> dict:
                 default_storage.save(path, ContentFile(buffer.getvalue()))
             entries.append({"url": default_storage.url(path), "width": target})
         sources.append({"type": content_type, "srcset": entries})
-    return {"width": width, "height": height, "sources": sources[:-1],
-            "fallback": sources[-1]["srcset"]}
+    return {
+        "width": width,
+        "height": height,
+        "sources": sources[:-1],
+        "fallback": sources[-1]["srcset"],
+    }

@@ -1,8 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import models
 from django.urls import reverse
-from django.contrib.postgres.search import SearchVectorField
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
@@ -112,9 +112,13 @@ class StoryQuerySet(models.QuerySet):
         """The story with its live revision, without the working copy's text
         or the search columns, which the page never shows."""
         return self.select_related("live_revision").defer(
-            "summary", "papers_overview", "background",
-            "live_revision__search_headline", "live_revision__search_summary",
-            "live_revision__search_body", "live_revision__search_vector",
+            "summary",
+            "papers_overview",
+            "background",
+            "live_revision__search_headline",
+            "live_revision__search_summary",
+            "live_revision__search_body",
+            "live_revision__search_vector",
         )
 
     def for_listing(self):
@@ -124,14 +128,19 @@ class StoryQuerySet(models.QuerySet):
         its whole JSON content, which a card does not need."""
         return (
             self.select_related("live_revision")
-            .defer("live_revision__content", "live_revision__search_body",
-                   "live_revision__search_vector")
+            .defer(
+                "live_revision__content",
+                "live_revision__search_body",
+                "live_revision__search_vector",
+            )
             .order_by("-last_published_at", "-pk")
         )
 
     def for_feed(self):
         """Feed items need the whole revision: authors and tags too."""
-        return self.select_related("live_revision").order_by("-last_published_at", "-pk")
+        return self.select_related("live_revision").order_by(
+            "-last_published_at", "-pk"
+        )
 
     def related_to(self, story):
         """Other published stories sharing a topic or tag with story's live
@@ -144,10 +153,12 @@ class StoryQuerySet(models.QuerySet):
         # Semi-joins (EXISTS) rather than joins with DISTINCT, which would
         # multiply rows and then compare whole revisions.
         shares_entity = StoryRevision.entities.through.objects.filter(
-            storyrevision_id=models.OuterRef("live_revision_id"), entity_id__in=entity_ids
+            storyrevision_id=models.OuterRef("live_revision_id"),
+            entity_id__in=entity_ids,
         )
         shares_tag = StoryRevision.tags.through.objects.filter(
-            storyrevision_id=models.OuterRef("live_revision_id"), tag__slug__in=tag_slugs
+            storyrevision_id=models.OuterRef("live_revision_id"),
+            tag__slug__in=tag_slugs,
         )
         return (
             self.published()
@@ -275,7 +286,9 @@ class Story(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unique_slug(Story, self.headline or "untitled", exclude_pk=self.pk)
+            self.slug = unique_slug(
+                Story, self.headline or "untitled", exclude_pk=self.pk
+            )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -283,7 +296,9 @@ class Story(models.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.status == self.Status.PUBLISHED and self.live_revision_id is not None
+        return (
+            self.status == self.Status.PUBLISHED and self.live_revision_id is not None
+        )
 
     @property
     def is_withdrawn(self) -> bool:
@@ -465,7 +480,9 @@ class Correction(models.Model):
         CLARIFICATION = "clarification", "Clarification"
         UPDATE = "update", "Update"
 
-    story = models.ForeignKey(Story, on_delete=models.PROTECT, related_name="corrections")
+    story = models.ForeignKey(
+        Story, on_delete=models.PROTECT, related_name="corrections"
+    )
     revision = models.ForeignKey(
         StoryRevision, on_delete=models.PROTECT, related_name="corrections"
     )
@@ -494,8 +511,12 @@ class PreviewLinkQuerySet(models.QuerySet):
 class PreviewLink(models.Model):
     """A signed link that shows one revision to someone without an account."""
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="preview_links")
-    revision = models.ForeignKey(StoryRevision, on_delete=models.CASCADE, related_name="+")
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, related_name="preview_links"
+    )
+    revision = models.ForeignKey(
+        StoryRevision, on_delete=models.CASCADE, related_name="+"
+    )
     key = models.CharField(max_length=32, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -520,14 +541,18 @@ class AutosaveDraft(models.Model):
     published, versioned or purged until the user saves."""
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     data = models.JSONField()
     base_version = models.PositiveIntegerField()
     saved_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["story", "user"], name="one_autosave_per_user")
+            models.UniqueConstraint(
+                fields=["story", "user"], name="one_autosave_per_user"
+            )
         ]
 
 
@@ -574,7 +599,9 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["transition", "url"], name="one_delivery_per_url")
+            models.UniqueConstraint(
+                fields=["transition", "url"], name="one_delivery_per_url"
+            )
         ]
 
     def __str__(self):

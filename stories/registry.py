@@ -17,7 +17,9 @@ def load_outlet_registry(outlet_model, path: Path = REGISTRY_PATH) -> int:
     """
     entries = json.loads(path.read_text(encoding="utf-8"))
     existing_slugs = set(outlet_model.objects.values_list("slug", flat=True))
-    existing_names = {name_key(n) for n in outlet_model.objects.values_list("name", flat=True)}
+    existing_names = {
+        name_key(n) for n in outlet_model.objects.values_list("name", flat=True)
+    }
     new = []
     for entry in entries:
         if entry["slug"] in existing_slugs or name_key(entry["name"]) in existing_names:

@@ -6,8 +6,28 @@ not break that outline."""
 import nh3
 
 ALLOWED_TAGS = {
-    "p", "br", "h3", "h4", "strong", "b", "em", "i", "u", "s", "sub", "sup",
-    "a", "ul", "ol", "li", "blockquote", "figure", "figcaption", "img", "code", "pre",
+    "p",
+    "br",
+    "h3",
+    "h4",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "img",
+    "code",
+    "pre",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},

@@ -37,9 +37,13 @@ def scheduler_status(ping_timeout: float = 2.0) -> SchedulerStatus:
     beat = Heartbeat.objects.filter(name=SWEEP_HEARTBEAT).first()
     interval = settings.CELERY_BEAT_SCHEDULE["sweep-schedules"]["schedule"]
     now = timezone.now()
-    beat_alive = beat is not None and now - beat.beat_at < timedelta(seconds=3 * interval + 5)
+    beat_alive = beat is not None and now - beat.beat_at < timedelta(
+        seconds=3 * interval + 5
+    )
     overdue = Story.objects.filter(status=Story.Status.SCHEDULED, scheduled_at__lte=now)
-    oldest = overdue.order_by("scheduled_at").values_list("scheduled_at", flat=True).first()
+    oldest = (
+        overdue.order_by("scheduled_at").values_list("scheduled_at", flat=True).first()
+    )
     return SchedulerStatus(
         workers=workers,
         last_sweep_at=beat.beat_at if beat else None,

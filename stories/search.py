@@ -43,9 +43,15 @@ def index_revision(revision, apps=None) -> None:
         Revision = apps.get_model("stories", "StoryRevision")
     body = " ".join(
         [
-            *(f"{s['heading']} {_plain(s['body'])}" for s in content.get("sections", [])),
+            *(
+                f"{s['heading']} {_plain(s['body'])}"
+                for s in content.get("sections", [])
+            ),
             _plain(content.get("papers_overview", "")),
-            *(f"{s['outlet']['name']} {s['summary']}" for s in content.get("source_summaries", [])),
+            *(
+                f"{s['outlet']['name']} {s['summary']}"
+                for s in content.get("source_summaries", [])
+            ),
             _plain(content.get("background", "")),
             *(e["name"] for e in content.get("entities", [])),
             *(f["question"] for f in content.get("faqs", [])),
@@ -63,15 +69,23 @@ def index_revision(revision, apps=None) -> None:
             + SearchVector("search_summary", weight="B", config="english")
             + SearchVector("search_body", weight="C", config="english")
         )
-    revision.tags.set(Tag.objects.filter(slug__in=[t["slug"] for t in content.get("tags", [])]))
+    revision.tags.set(
+        Tag.objects.filter(slug__in=[t["slug"] for t in content.get("tags", [])])
+    )
     revision.authors.set(
-        User.objects.filter(pk__in=[a["id"] for a in content.get("authors", []) if "id" in a])
+        User.objects.filter(
+            pk__in=[a["id"] for a in content.get("authors", []) if "id" in a]
+        )
     )
 
 
 def _summary_and_body():
-    return Concat("live_revision__search_summary", Value(" "),
-                  "live_revision__search_body", output_field=TextField())
+    return Concat(
+        "live_revision__search_summary",
+        Value(" "),
+        "live_revision__search_body",
+        output_field=TextField(),
+    )
 
 
 def search_stories(query: str):
@@ -80,8 +94,10 @@ def search_stories(query: str):
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     if not query:
         return Story.objects.none()
-    stories = Story.objects.published().select_related("live_revision").defer(
-        "live_revision__content", "live_revision__search_vector"
+    stories = (
+        Story.objects.published()
+        .select_related("live_revision")
+        .defer("live_revision__content", "live_revision__search_vector")
     )
     if connection.vendor == "postgresql":
         search = SearchQuery(query, search_type="websearch", config="english")
@@ -91,9 +107,14 @@ def search_stories(query: str):
                 rank=SearchRank(F("live_revision__search_vector"), search),
                 snippet=SearchHeadline(
                     _summary_and_body(),
-                    search, config="english",
-                    start_sel="<mark>", stop_sel="</mark>", max_words=35, min_words=15,
-                    max_fragments=2, fragment_delimiter=" … ",
+                    search,
+                    config="english",
+                    start_sel="<mark>",
+                    stop_sel="</mark>",
+                    max_words=35,
+                    min_words=15,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
                 ),
             )
             .order_by("-rank", "-last_published_at", "-pk")
@@ -106,10 +127,14 @@ def search_stories(query: str):
             | Q(live_revision__search_summary__icontains=word)
             | Q(live_revision__search_body__icontains=word)
         )
-    return stories.filter(condition).annotate(
-        rank=Value(0.0),
-        snippet=_summary_and_body(),
-    ).order_by("-last_published_at", "-pk")
+    return (
+        stories.filter(condition)
+        .annotate(
+            rank=Value(0.0),
+            snippet=_summary_and_body(),
+        )
+        .order_by("-last_published_at", "-pk")
+    )
 
 
 def safe_snippet(story, query: str) -> str:
@@ -117,7 +142,11 @@ def safe_snippet(story, query: str) -> str:
     unescaped text, so the text is escaped here and only <mark> restored."""
     raw = getattr(story, "snippet", "") or ""
     if connection.vendor == "postgresql":
-        escaped = escape(raw).replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+        escaped = (
+            escape(raw)
+            .replace("&lt;mark&gt;", "<mark>")
+            .replace("&lt;/mark&gt;", "</mark>")
+        )
         return mark_safe(escaped)
     return mark_safe(_highlight_fallback(raw, query))
 
@@ -131,7 +160,9 @@ def _highlight_fallback(text: str, query: str, width: int = 240) -> str:
     out = escape(excerpt)
     if words:
         # One pass, longest first, so no word matches inside an inserted tag.
-        alternatives = sorted({re.escape(escape(w)) for w in words}, key=len, reverse=True)
+        alternatives = sorted(
+            {re.escape(escape(w)) for w in words}, key=len, reverse=True
+        )
         pattern = re.compile("|".join(alternatives), re.IGNORECASE)
         out = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", out)
     prefix = "… " if start > 0 else ""

@@ -19,8 +19,8 @@ from entities.models import Entity
 from newsroom import pagecache
 from newsroom.celery import enqueue_on_commit
 
-from . import explainer_format
-from . import workflow
+from . import explainer_format, workflow
+from .images import make_renditions
 from .models import (
     FAQ,
     AutosaveDraft,
@@ -35,7 +35,6 @@ from .models import (
     StorySlugRedirect,
     StoryTransition,
 )
-from .images import make_renditions
 from .search import index_revision
 from .tasks import deliver_webhook_task, notify_transition_task
 from .text import name_key
@@ -130,11 +129,11 @@ def snapshot_story(story: Story) -> dict:
                 "short_description": link.entity.short_description,
                 "wikidata_id": link.entity.wikidata_id,
             }
-            for link in story.storyentity_set.select_related("entity").order_by("position", "id")
+            for link in story.storyentity_set.select_related("entity").order_by(
+                "position", "id"
+            )
         ],
-        "tags": [
-            {"name": t.name, "slug": t.slug} for t in story.tags.order_by("name")
-        ],
+        "tags": [{"name": t.name, "slug": t.slug} for t in story.tags.order_by("name")],
         "authors": [
             {
                 "id": u.pk,
@@ -160,16 +159,28 @@ def changes_since(story: Story, version: int) -> list[str]:
     """What happened to story after version, as sentences for the person
     whose copy is stale."""
     changes = []
-    for transition in story.transitions.filter(version__gt=version).select_related("by").order_by("id"):
+    for transition in (
+        story.transitions.filter(version__gt=version)
+        .select_related("by")
+        .order_by("id")
+    ):
         who = _name(transition.by)
         changes.append(
             f"{who} moved it from {transition.get_from_status_display().lower()} to "
             f"{transition.get_to_status_display().lower()} "
             f"({timezone.localtime(transition.created_at):%H:%M})"
         )
-    saves = story.revisions.filter(version__gt=version, kind__in=[
-        StoryRevision.Kind.SAVE, StoryRevision.Kind.RESTORE,
-    ]).select_related("created_by").order_by("id")
+    saves = (
+        story.revisions.filter(
+            version__gt=version,
+            kind__in=[
+                StoryRevision.Kind.SAVE,
+                StoryRevision.Kind.RESTORE,
+            ],
+        )
+        .select_related("created_by")
+        .order_by("id")
+    )
     baseline = story.revisions.filter(version__lte=version).order_by("-id").first()
     previous = baseline.content if baseline else None
     for revision in saves:
@@ -186,7 +197,9 @@ def changes_since(story: Story, version: int) -> list[str]:
 def changed_fields(old: dict, new: dict) -> list[str]:
     from .diff import FIELD_LABELS
 
-    return [label for key, label in FIELD_LABELS.items() if old.get(key) != new.get(key)]
+    return [
+        label for key, label in FIELD_LABELS.items() if old.get(key) != new.get(key)
+    ]
 
 
 def _name(user) -> str:
@@ -204,7 +217,9 @@ def lock_story(*, story_id: int, expected_version: int | None = None) -> Story:
     """
     story = Story.objects.select_for_update().get(pk=story_id)
     if expected_version is not None and story.version != expected_version:
-        raise EditConflict(story, expected_version, changes_since(story, expected_version))
+        raise EditConflict(
+            story, expected_version, changes_since(story, expected_version)
+        )
     return story
 
 
@@ -218,8 +233,12 @@ def _bump_version(story: Story) -> None:
 def _record_revision(story: Story, by, kind: str, note: str = "") -> StoryRevision:
     content = snapshot_story(story)
     revision = StoryRevision.objects.create(
-        story=story, created_by=by, content=content, kind=kind,
-        version=story.version, note=note,
+        story=story,
+        created_by=by,
+        content=content,
+        kind=kind,
+        version=story.version,
+        note=note,
     )
     revision.entities.set([e["id"] for e in content["entities"]])
     revision.faqs.set([f["id"] for f in content["faqs"]])
@@ -230,8 +249,9 @@ def _record_revision(story: Story, by, kind: str, note: str = "") -> StoryRevisi
 
 
 @transaction.atomic
-def record_save(*, story: Story, by: User, kind: str = StoryRevision.Kind.SAVE,
-                note: str = "") -> StoryRevision:
+def record_save(
+    *, story: Story, by: User, kind: str = StoryRevision.Kind.SAVE, note: str = ""
+) -> StoryRevision:
     """Record a saved change: bump the version and keep a revision of the
     whole story. Call with the row locked by lock_story (new stories need no
     lock). A journalist's change to an approved or scheduled story sends it
@@ -241,15 +261,25 @@ def record_save(*, story: Story, by: User, kind: str = StoryRevision.Kind.SAVE,
     if by is not None:
         AutosaveDraft.objects.filter(story=story, user=by).delete()
     back_to_review = by is not None and not workflow.is_editor(by)
-    if story.status in (Story.Status.APPROVED, Story.Status.SCHEDULED) and back_to_review:
-        _move(story, "resubmit_after_edit", Story.Status.IN_REVIEW, by,
-              "Edited after approval; back to review.")
+    if (
+        story.status in (Story.Status.APPROVED, Story.Status.SCHEDULED)
+        and back_to_review
+    ):
+        _move(
+            story,
+            "resubmit_after_edit",
+            Story.Status.IN_REVIEW,
+            by,
+            "Edited after approval; back to review.",
+        )
         story.scheduled_at = None
         story.save(update_fields=["status", "scheduled_at"])
     return revision
 
 
-def _move(story: Story, action: str, target: str, by, comment: str = "") -> StoryTransition:
+def _move(
+    story: Story, action: str, target: str, by, comment: str = ""
+) -> StoryTransition:
     """Change status, bump the version and log the move; the caller saves
     any other fields it changed."""
     from_status = story.status
@@ -257,8 +287,13 @@ def _move(story: Story, action: str, target: str, by, comment: str = "") -> Stor
     _bump_version(story)
     Story.objects.filter(pk=story.pk).update(status=target)
     transition = StoryTransition.objects.create(
-        story=story, action=action, from_status=from_status, to_status=target,
-        by=by, comment=comment, version=story.version,
+        story=story,
+        action=action,
+        from_status=from_status,
+        to_status=target,
+        by=by,
+        comment=comment,
+        version=story.version,
     )
     enqueue_on_commit(notify_transition_task, transition.pk)
     return transition
@@ -327,14 +362,24 @@ def take_action(
             "The story's expiry time comes before it would go live; change the expiry "
             "first."
         )
-    if action in workflow.PUBLISHING_ACTIONS and story.embargo_until and story.embargo_until > now:
+    if (
+        action in workflow.PUBLISHING_ACTIONS
+        and story.embargo_until
+        and story.embargo_until > now
+    ):
         raise ValidationError(
             "Embargoed: nothing may publish this story before "
             f"{timezone.localtime(story.embargo_until):%d %B %Y, %H:%M %Z}."
         )
     correction_text = correction_text.strip()
-    if correction_kind and action != "republish" or (correction_kind and not story.live_revision_id):
-        raise ValidationError("Corrections are attached when republishing a live story.")
+    if (
+        correction_kind
+        and action != "republish"
+        or (correction_kind and not story.live_revision_id)
+    ):
+        raise ValidationError(
+            "Corrections are attached when republishing a live story."
+        )
     if correction_kind and not correction_text:
         raise ValidationError("Write the text of the correction.")
 
@@ -370,11 +415,19 @@ def take_action(
         story.scheduled_at = None
         story.schedule_id = None
         story.withdrawn_at = None
-        fields += ["live_revision", "first_published_at", "last_published_at", "withdrawn_at"]
+        fields += [
+            "live_revision",
+            "first_published_at",
+            "last_published_at",
+            "withdrawn_at",
+        ]
         if correction_kind:
             Correction.objects.create(
-                story=story, revision=revision, kind=correction_kind,
-                text=correction_text, created_by=by,
+                story=story,
+                revision=revision,
+                kind=correction_kind,
+                text=correction_text,
+                created_by=by,
             )
     elif action in workflow.WITHDRAWING_ACTIONS:
         story.live_revision = None
@@ -389,36 +442,64 @@ def take_action(
     return story
 
 
-def publish_story(*, story: Story, by: User, expected_version: int | None = None,
-                  correction_kind: str = "", correction_text: str = "") -> StoryRevision:
+def publish_story(
+    *,
+    story: Story,
+    by: User,
+    expected_version: int | None = None,
+    correction_kind: str = "",
+    correction_text: str = "",
+) -> StoryRevision:
     """Freeze story's working copy into a revision and show it to readers,
     approving it first when an editor publishes a draft of their own."""
     with transaction.atomic():
         current = Story.objects.get(pk=story.pk)
         if current.status in (Story.Status.DRAFT, Story.Status.IN_REVIEW):
-            take_action(story=current, action="approve", by=by,
-                        expected_version=expected_version)
+            take_action(
+                story=current,
+                action="approve",
+                by=by,
+                expected_version=expected_version,
+            )
             expected_version = None
             current.refresh_from_db()
-        action = "publish" if current.status in (
-            Story.Status.APPROVED, Story.Status.SCHEDULED) else "republish"
+        action = (
+            "publish"
+            if current.status in (Story.Status.APPROVED, Story.Status.SCHEDULED)
+            else "republish"
+        )
         story = take_action(
-            story=current, action=action, by=by, expected_version=expected_version,
-            correction_kind=correction_kind, correction_text=correction_text,
+            story=current,
+            action=action,
+            by=by,
+            expected_version=expected_version,
+            correction_kind=correction_kind,
+            correction_text=correction_text,
         )
         return story.live_revision
 
 
-def unpublish_story(*, story: Story, by: User, reason: str,
-                    expected_version: int | None = None) -> Story:
+def unpublish_story(
+    *, story: Story, by: User, reason: str, expected_version: int | None = None
+) -> Story:
     """Withdraw story from every public surface; its URL then answers 410."""
-    return take_action(story=story, action="unpublish", by=by, comment=reason,
-                       expected_version=expected_version)
+    return take_action(
+        story=story,
+        action="unpublish",
+        by=by,
+        comment=reason,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
-def restore_revision(*, story: Story, revision: StoryRevision, by: User,
-                     expected_version: int | None = None) -> StoryRevision:
+def restore_revision(
+    *,
+    story: Story,
+    revision: StoryRevision,
+    by: User,
+    expected_version: int | None = None,
+) -> StoryRevision:
     """Make an old revision the working copy again, as a new revision; all
     history and every correction stay."""
     story = lock_story(story_id=story.pk, expected_version=expected_version)
@@ -447,8 +528,13 @@ def restore_revision(*, story: Story, revision: StoryRevision, by: User,
         [s["outlet"]["slug"] for s in content["source_summaries"]], field_name="slug"
     )
     SourceSummary.objects.bulk_create(
-        SourceSummary(story=story, position=i, outlet=outlets[s["outlet"]["slug"]],
-                      summary=s["summary"], url=s["url"])
+        SourceSummary(
+            story=story,
+            position=i,
+            outlet=outlets[s["outlet"]["slug"]],
+            summary=s["summary"],
+            url=s["url"],
+        )
         for i, s in enumerate(content["source_summaries"])
         if s["outlet"]["slug"] in outlets
     )
@@ -467,7 +553,9 @@ def restore_revision(*, story: Story, revision: StoryRevision, by: User,
     author_ids = [a["id"] for a in content["authors"] if "id" in a]
     story.authors.set(User.objects.filter(pk__in=author_ids))
     return record_save(
-        story=story, by=by, kind=StoryRevision.Kind.RESTORE,
+        story=story,
+        by=by,
+        kind=StoryRevision.Kind.RESTORE,
         note=f"Restored from revision {revision.pk} (version {revision.version})",
     )
 
@@ -489,11 +577,16 @@ def autosave_story(*, story: Story, by: User, data: dict, base_version: int) -> 
         story=story, user=by, defaults={"data": data, "base_version": base_version}
     )
     current = Story.objects.filter(pk=story.pk).values_list("version", flat=True).get()
-    return {"saved_at": draft.saved_at.isoformat(), "stale": current != base_version,
-            "version": current}
+    return {
+        "saved_at": draft.saved_at.isoformat(),
+        "stale": current != base_version,
+        "version": current,
+    }
 
 
-def create_preview_link(*, story: Story, by: User, hours: int) -> tuple[PreviewLink, str]:
+def create_preview_link(
+    *, story: Story, by: User, hours: int
+) -> tuple[PreviewLink, str]:
     """A link to story's latest revision that works for hours without an
     account; returns the link and its signed token."""
     if not workflow.can_edit(by, story) and not workflow.is_editor(by):
@@ -506,7 +599,10 @@ def create_preview_link(*, story: Story, by: User, hours: int) -> tuple[PreviewL
             locked = lock_story(story_id=story.pk)
             revision = record_save(story=locked, by=by)
     link = PreviewLink.objects.create(
-        story=story, revision=revision, created_by=by, key=secrets.token_hex(16),
+        story=story,
+        revision=revision,
+        created_by=by,
+        key=secrets.token_hex(16),
         expires_at=timezone.now() + timedelta(hours=hours),
     )
     return link, preview_token(link)
@@ -579,11 +675,16 @@ def publish_scheduled_story(*, story_id: int, schedule_id: str | None = None) ->
         try:
             take_action(story=story, action="publish", by=None, late_by=late_by)
         except (ValidationError, EditConflict) as error:
-            logger.error("Scheduled story %s could not be published: %s", story_id, error)
+            logger.error(
+                "Scheduled story %s could not be published: %s", story_id, error
+            )
             return False
     if late_by is not None:
-        logger.warning("Story %s published %.1f s after its scheduled time",
-                       story_id, late_by.total_seconds())
+        logger.warning(
+            "Story %s published %.1f s after its scheduled time",
+            story_id,
+            late_by.total_seconds(),
+        )
     return True
 
 
@@ -592,14 +693,20 @@ def expire_story(*, story_id: int) -> bool:
     with transaction.atomic():
         story = Story.objects.select_for_update().filter(pk=story_id).first()
         now = timezone.now()
-        if story is None or story.status != Story.Status.PUBLISHED or not (
-            story.expires_at and story.expires_at <= now
+        if (
+            story is None
+            or story.status != Story.Status.PUBLISHED
+            or not (story.expires_at and story.expires_at <= now)
         ):
             return False
         lateness = now - story.expires_at
-        take_action(story=story, action="expire", by=None,
-                    comment="Expiry time reached.",
-                    late_by=lateness if lateness > settings.SCHEDULE_LATE_AFTER else None)
+        take_action(
+            story=story,
+            action="expire",
+            by=None,
+            comment="Expiry time reached.",
+            late_by=lateness if lateness > settings.SCHEDULE_LATE_AFTER else None,
+        )
     return True
 
 
@@ -733,8 +840,12 @@ def import_explainer(
             continue
         linked.add(entity.pk)
         StoryEntity.objects.create(story=story, entity=entity, position=position)
-    record_save(story=story, by=by, kind=StoryRevision.Kind.IMPORT,
-                note="Imported from a document")
+    record_save(
+        story=story,
+        by=by,
+        kind=StoryRevision.Kind.IMPORT,
+        note="Imported from a document",
+    )
     return ImportResult(story=story, created=True, warnings=warnings)
 
 
@@ -751,14 +862,23 @@ def _short_description(paragraphs: list[str]) -> str:
 
 
 _KIND_WORDS = [
-    (Entity.Kind.PERSON, r"\(born\b|\b(?:politician|official|businessman|businesswoman|"
-     r"president|minister|secretary|journalist|actor|actress|singer|athlete|"
-     r"personality|diplomat|leader|lawyer|judge|general|author|writer|chancellor)\b"),
-    (Entity.Kind.PLACE, r"\b(?:country|city|island|region|state|province|capital|"
-     r"territory|river|continent|town|village|peninsula|sea|ocean|strait)\b"),
-    (Entity.Kind.ORGANISATION, r"\b(?:organi[sz]ation|company|agency|alliance|party|"
-     r"union|bank|corporation|group|institution|ministry|department|council|"
-     r"court|parliament|association|federation|firm)\b"),
+    (
+        Entity.Kind.PERSON,
+        r"\(born\b|\b(?:politician|official|businessman|businesswoman|"
+        r"president|minister|secretary|journalist|actor|actress|singer|athlete|"
+        r"personality|diplomat|leader|lawyer|judge|general|author|writer|chancellor)\b",
+    ),
+    (
+        Entity.Kind.PLACE,
+        r"\b(?:country|city|island|region|state|province|capital|"
+        r"territory|river|continent|town|village|peninsula|sea|ocean|strait)\b",
+    ),
+    (
+        Entity.Kind.ORGANISATION,
+        r"\b(?:organi[sz]ation|company|agency|alliance|party|"
+        r"union|bank|corporation|group|institution|ministry|department|council|"
+        r"court|parliament|association|federation|firm)\b",
+    ),
 ]
 
 

@@ -18,8 +18,10 @@ class StorySitemap(Sitemap):
     limit = 50_000  # the protocol's maximum per file
 
     def items(self):
-        return Story.objects.published().order_by("-first_published_at", "-pk").only(
-            "public_slug", "slug", "last_published_at"
+        return (
+            Story.objects.published()
+            .order_by("-first_published_at", "-pk")
+            .only("public_slug", "slug", "last_published_at")
         )
 
     def lastmod(self, story):

@@ -7,8 +7,13 @@ from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
 # The same escapes as Django's json_script: no "</script>" can break out.
-_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026",
-            ord("\u2028"): "\\u2028", ord("\u2029"): "\\u2029"}
+_ESCAPES = {
+    ord(">"): "\\u003E",
+    ord("<"): "\\u003C",
+    ord("&"): "\\u0026",
+    ord("\u2028"): "\\u2028",
+    ord("\u2029"): "\\u2029",
+}
 KIND_TYPES = {"person": "Person", "place": "Place", "organisation": "Organization"}
 
 
@@ -18,7 +23,11 @@ def to_script(*items: dict) -> SafeString:
 
 
 def absolute(path: str) -> str:
-    return path if path.startswith(("http://", "https://")) else f"{settings.SITE_URL}{path}"
+    return (
+        path
+        if path.startswith(("http://", "https://"))
+        else f"{settings.SITE_URL}{path}"
+    )
 
 
 def publisher() -> dict:
@@ -26,14 +35,21 @@ def publisher() -> dict:
         "@type": "NewsMediaOrganization",
         "name": settings.SITE_NAME,
         "url": settings.SITE_URL + "/",
-        "logo": {"@type": "ImageObject", "url": absolute(static("img/logo.png")),
-                 "width": 600, "height": 60},
+        "logo": {
+            "@type": "ImageObject",
+            "url": absolute(static("img/logo.png")),
+            "width": 600,
+            "height": 60,
+        },
     }
 
 
 def _thing(entity: dict) -> dict:
-    thing = {"@type": KIND_TYPES.get(entity.get("kind"), "Thing"), "name": entity["name"],
-             "url": absolute(f"/topics/{entity['slug']}/")}
+    thing = {
+        "@type": KIND_TYPES.get(entity.get("kind"), "Thing"),
+        "name": entity["name"],
+        "url": absolute(f"/topics/{entity['slug']}/"),
+    }
     if entity.get("wikidata_id"):
         thing["sameAs"] = f"https://www.wikidata.org/wiki/{entity['wikidata_id']}"
     return thing
@@ -60,11 +76,18 @@ def news_article(story, content: dict, image_url: str = "") -> SafeString:
         "description": content["summary"],
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": story.first_published_at.isoformat() if story.first_published_at else None,
-        "dateModified": story.last_published_at.isoformat() if story.last_published_at else None,
+        "datePublished": story.first_published_at.isoformat()
+        if story.first_published_at
+        else None,
+        "dateModified": story.last_published_at.isoformat()
+        if story.last_published_at
+        else None,
         "author": [
-            {"@type": "Person", "name": a["name"],
-             "url": absolute(f"/authors/{a['username']}/")}
+            {
+                "@type": "Person",
+                "name": a["name"],
+                "url": absolute(f"/authors/{a['username']}/"),
+            }
             for a in content["authors"]
         ],
         "publisher": publisher(),
@@ -82,13 +105,17 @@ def faq_page(faq, answer_text: str) -> SafeString:
     data = {
         "@context": "https://schema.org",
         "@type": "FAQPage",
-        "mainEntity": [{
-            "@type": "Question",
-            "name": faq.question,
-            "acceptedAnswer": {"@type": "Answer", "text": answer_text},
-        }],
+        "mainEntity": [
+            {
+                "@type": "Question",
+                "name": faq.question,
+                "acceptedAnswer": {"@type": "Answer", "text": answer_text},
+            }
+        ],
     }
-    return to_script(data, breadcrumbs(("Home", "/"), (faq.question, faq.get_absolute_url())))
+    return to_script(
+        data, breadcrumbs(("Home", "/"), (faq.question, faq.get_absolute_url()))
+    )
 
 
 def entity_page(entity) -> SafeString:
@@ -102,4 +129,6 @@ def entity_page(entity) -> SafeString:
         "sameAs": entity.wikidata_url or None,
     }
     clean = {k: v for k, v in data.items() if v not in (None, [], "")}
-    return to_script(clean, breadcrumbs(("Home", "/"), (entity.name, entity.get_absolute_url())))
+    return to_script(
+        clean, breadcrumbs(("Home", "/"), (entity.name, entity.get_absolute_url()))
+    )

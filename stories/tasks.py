@@ -16,22 +16,35 @@ logger = logging.getLogger(__name__)
 
 # action -> who hears about it
 EDITOR_ACTIONS = {"submit", "resubmit_after_edit"}
-AUTHOR_ACTIONS = {"request_changes", "approve", "publish", "republish", "unpublish",
-                  "expire"}
+AUTHOR_ACTIONS = {
+    "request_changes",
+    "approve",
+    "publish",
+    "republish",
+    "unpublish",
+    "expire",
+}
 SWEEP_HEARTBEAT = "schedule-sweep"
 
 
 def _editors():
     User = get_user_model()
-    return User.objects.filter(
-        Q(groups__permissions__codename="publish_story") | Q(is_superuser=True),
-        is_active=True,
-    ).exclude(email="").distinct()
+    return (
+        User.objects.filter(
+            Q(groups__permissions__codename="publish_story") | Q(is_superuser=True),
+            is_active=True,
+        )
+        .exclude(email="")
+        .distinct()
+    )
 
 
 @shared_task(
-    base=RecordedTask, autoretry_for=(OSError,), retry_backoff=True,
-    retry_backoff_max=600, retry_kwargs={"max_retries": 8},
+    base=RecordedTask,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_kwargs={"max_retries": 8},
 )
 def notify_transition_task(transition_id: int) -> int:
     """Email the people a workflow move concerns; returns emails sent.
@@ -45,7 +58,9 @@ def notify_transition_task(transition_id: int) -> int:
     ).update(notified_at=timezone.now())
     if not claimed:
         return 0
-    transition = StoryTransition.objects.select_related("story", "by").get(pk=transition_id)
+    transition = StoryTransition.objects.select_related("story", "by").get(
+        pk=transition_id
+    )
     story = transition.story
     recipients = set()
     if transition.action in EDITOR_ACTIONS or transition.late_by is not None:
@@ -53,11 +68,19 @@ def notify_transition_task(transition_id: int) -> int:
     if transition.action in AUTHOR_ACTIONS:
         recipients |= set(story.authors.filter(is_active=True).exclude(email=""))
     addresses = sorted(
-        {u.email for u in recipients if transition.by is None or u.pk != transition.by_id}
+        {
+            u.email
+            for u in recipients
+            if transition.by is None or u.pk != transition.by_id
+        }
     )
     if not addresses:
         return 0
-    who = (transition.by.get_full_name() or transition.by.get_username()) if transition.by else "The system"
+    who = (
+        (transition.by.get_full_name() or transition.by.get_username())
+        if transition.by
+        else "The system"
+    )
     headline = story.headline or "Untitled story"
     subject = f"[{settings.SITE_NAME}] {headline}: {transition.get_to_status_display().lower()}"
     body = (
@@ -84,8 +107,11 @@ def notify_transition_task(transition_id: int) -> int:
 
 
 @shared_task(
-    base=RecordedTask, autoretry_for=(OSError,), retry_backoff=True,
-    retry_kwargs={"max_retries": 10}, acks_late=True,
+    base=RecordedTask,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 10},
+    acks_late=True,
 )
 def publish_scheduled_story_task(story_id: int, schedule_id: str) -> bool:
     """Publish a story at its scheduled time; a stale or repeated delivery
@@ -105,7 +131,9 @@ def sweep_schedules_task() -> dict:
     )
     result = sweep_schedules()
     if result["published"] or result["expired"]:
-        logger.info("Sweep published %s, expired %s", result["published"], result["expired"])
+        logger.info(
+            "Sweep published %s, expired %s", result["published"], result["expired"]
+        )
     return result
 
 
@@ -120,8 +148,11 @@ def _sweep_on_start(sender, **kwargs):
 
 
 @shared_task(
-    base=RecordedTask, autoretry_for=(OSError,), retry_backoff=True,
-    retry_backoff_max=900, retry_kwargs={"max_retries": 10},
+    base=RecordedTask,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=900,
+    retry_kwargs={"max_retries": 10},
 )
 def deliver_webhook_task(transition_id: int, url: str) -> bool:
     """POST a publication event to a configured webhook, once.
@@ -143,7 +174,9 @@ def deliver_webhook_task(transition_id: int, url: str) -> bool:
         )
         if delivery.delivered_at is not None:
             return False
-        transition = StoryTransition.objects.select_related("story").get(pk=transition_id)
+        transition = StoryTransition.objects.select_related("story").get(
+            pk=transition_id
+        )
         story = transition.story
         payload = {
             "event": f"story.{transition.to_status}",
@@ -154,14 +187,20 @@ def deliver_webhook_task(transition_id: int, url: str) -> bool:
             "transition_id": transition.pk,
         }
         request = urllib.request.Request(
-            url, data=json.dumps(payload).encode(), method="POST",
-            headers={"Content-Type": "application/json",
-                     "Idempotency-Key": f"newsroom-transition-{transition.pk}"},
+            url,
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"newsroom-transition-{transition.pk}",
+            },
         )
         delivery.attempts += 1
         failure = None
         try:
-            with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS):
+            with urllib.request.urlopen(
+                request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+            ):
                 pass
         except OSError as error:
             failure = error

@@ -32,9 +32,7 @@ def unique_slug(model, text: str, *, max_length: int = 200, exclude_pk=None) -> 
 
     base = slugify(text)[: max_length - 8].strip("-") or "untitled"
     candidate, n = base, 2
-    while (
-        model._default_manager.filter(slug=candidate).exclude(pk=exclude_pk).exists()
-    ):
+    while model._default_manager.filter(slug=candidate).exclude(pk=exclude_pk).exists():
         candidate = f"{base}-{n}"
         n += 1
     return candidate

@@ -11,9 +11,12 @@ def news_sitemap(request):
     from django.conf import settings
     from django.shortcuts import render
 
-    return render(request, "stories/sitemap_news.xml",
-                  {"stories": news_items(), "site_name": settings.SITE_NAME},
-                  content_type="application/xml")
+    return render(
+        request,
+        "stories/sitemap_news.xml",
+        {"stories": news_items(), "site_name": settings.SITE_NAME},
+        content_type="application/xml",
+    )
 
 
 urlpatterns = [
@@ -32,13 +35,25 @@ urlpatterns = [
     path("feeds/tags/<slug:slug>/rss/", feeds.TagFeed(), name="tag_feed_rss"),
     path("feeds/tags/<slug:slug>/atom/", feeds.AtomTagFeed(), name="tag_feed_atom"),
     path("feeds/topics/<slug:slug>/rss/", feeds.EntityFeed(), name="entity_feed_rss"),
-    path("feeds/topics/<slug:slug>/atom/", feeds.AtomEntityFeed(), name="entity_feed_atom"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS,
-         "sitemap_url_name": "stories:sitemap_section"}, name="sitemap"),
+    path(
+        "feeds/topics/<slug:slug>/atom/",
+        feeds.AtomEntityFeed(),
+        name="entity_feed_atom",
+    ),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "stories:sitemap_section"},
+        name="sitemap",
+    ),
     # Before the section pattern, which would take "news" for a section.
     path("sitemap-news.xml", news_sitemap, name="sitemap_news"),
-    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS},
-         name="sitemap_section"),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
     path("robots.txt", views.robots_txt, name="robots"),
     path("editor/image-upload/", views.editor_image_upload, name="editor_image_upload"),
 ]

@@ -18,7 +18,7 @@ from . import services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Story, StorySlugRedirect, hero_image_url
 from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
-from .structured_data import entity_page, faq_page, news_article
+from .structured_data import faq_page, news_article
 
 STORIES_PER_PAGE = 20
 ACTIVE_TOPICS = 8
@@ -40,7 +40,9 @@ def home(request):
     if page.number == 1 and page.object_list:
         context["lead"], context["stories"] = page.object_list[0], page.object_list[1:]
         since = timezone.now() - timedelta(days=ACTIVE_TOPIC_DAYS)
-        context["topics"] = list(Entity.objects.most_active(since=since)[:ACTIVE_TOPICS])
+        context["topics"] = list(
+            Entity.objects.most_active(since=since)[:ACTIVE_TOPICS]
+        )
     else:
         context["stories"] = page.object_list
     return render(request, "stories/story_list.html", context)
@@ -76,9 +78,15 @@ def _missing_story(request, slug):
     """410 for a withdrawn story, 301 for a renamed one, else 404."""
     withdrawn = Story.objects.withdrawn().filter(public_slug=slug).first()
     if withdrawn is not None:
-        return render(request, "stories/story_gone.html", {"story": withdrawn}, status=410)
+        return render(
+            request, "stories/story_gone.html", {"story": withdrawn}, status=410
+        )
     moved = StorySlugRedirect.objects.filter(slug=slug).select_related("story").first()
-    if moved is not None and moved.story.public_slug and moved.story.public_slug != slug:
+    if (
+        moved is not None
+        and moved.story.public_slug
+        and moved.story.public_slug != slug
+    ):
         return redirect(moved.story.get_absolute_url(), permanent=True)
     raise Http404("No published story at this address.")
 
@@ -89,15 +97,19 @@ def story_preview(request, token):
     if link is None:
         response = render(request, "stories/preview_unavailable.html", status=404)
     else:
-        response = render(request, "stories/story_detail.html", {
-            "story": link.story,
-            "revision": link.revision,
-            "content": link.revision.content,
-            "hero_image_url": hero_image_url(link.revision.content),
-            "corrections": [],
-            "is_preview": True,
-            "preview_expires_at": link.expires_at,
-        })
+        response = render(
+            request,
+            "stories/story_detail.html",
+            {
+                "story": link.story,
+                "revision": link.revision,
+                "content": link.revision.content,
+                "hero_image_url": hero_image_url(link.revision.content),
+                "corrections": [],
+                "is_preview": True,
+                "preview_expires_at": link.expires_at,
+            },
+        )
     return _private(response)
 
 
@@ -112,22 +124,30 @@ def corrections(request):
     items = (
         Correction.objects.filter(story__in=Story.objects.published())
         .select_related("story__live_revision")
-        .defer("story__live_revision__content", "story__live_revision__search_body",
-               "story__live_revision__search_vector")
+        .defer(
+            "story__live_revision__content",
+            "story__live_revision__search_body",
+            "story__live_revision__search_vector",
+        )
         .order_by("-created_at", "-id")
     )
-    return render(request, "stories/correction_list.html",
-                  {"page_obj": _page(request, items, 50)})
+    return render(
+        request, "stories/correction_list.html", {"page_obj": _page(request, items, 50)}
+    )
 
 
 def faq_detail(request, slug):
     faq = get_object_or_404(FAQ.objects.public(), slug=slug)
     stories = Story.objects.published().filter(live_revision__faqs=faq).for_listing()
-    return render(request, "stories/faq_detail.html", {
-        "faq": faq,
-        "stories": list(stories),
-        "structured_data": faq_page(faq, " ".join(strip_tags(faq.answer).split())),
-    })
+    return render(
+        request,
+        "stories/faq_detail.html",
+        {
+            "faq": faq,
+            "stories": list(stories),
+            "structured_data": faq_page(faq, " ".join(strip_tags(faq.answer).split())),
+        },
+    )
 
 
 def tag_detail(request, slug):
@@ -144,7 +164,9 @@ def author_detail(request, username):
     page = _page(request, Story.objects.by_author(author).for_listing())
     if not page.object_list:
         raise Http404("No published stories by this author.")
-    return render(request, "stories/author_detail.html", {"author": author, "page_obj": page})
+    return render(
+        request, "stories/author_detail.html", {"author": author, "page_obj": page}
+    )
 
 
 def archive(request, year, month=None):
@@ -153,14 +175,20 @@ def archive(request, year, month=None):
     except ValueError:
         raise Http404("No such date.") from None
     end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
-    stories = Story.objects.published().filter(
-        first_published_at__date__gte=start, first_published_at__date__lt=end
-    ).for_listing().order_by("-first_published_at", "-pk")
+    stories = (
+        Story.objects.published()
+        .filter(first_published_at__date__gte=start, first_published_at__date__lt=end)
+        .for_listing()
+        .order_by("-first_published_at", "-pk")
+    )
     page = _page(request, stories)
     if not page.object_list:
         raise Http404("Nothing was published then.")
-    return render(request, "stories/archive.html",
-                  {"page_obj": page, "period": start, "is_month": month is not None})
+    return render(
+        request,
+        "stories/archive.html",
+        {"page_obj": page, "period": start, "is_month": month is not None},
+    )
 
 
 def search(request):
@@ -169,8 +197,11 @@ def search(request):
     results = []
     if page is not None:
         results = [(story, safe_snippet(story, query)) for story in page.object_list]
-    response = render(request, "stories/search.html",
-                      {"query": query, "page_obj": page, "results": results})
+    response = render(
+        request,
+        "stories/search.html",
+        {"query": query, "page_obj": page, "results": results},
+    )
     if query:
         response["X-Robots-Tag"] = "noindex"
     return response
@@ -187,7 +218,9 @@ def robots_txt(request):
         f"Sitemap: {settings.SITE_URL}/sitemap.xml",
         f"Sitemap: {settings.SITE_URL}/sitemap-news.xml",
     ]
-    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"
+    )
 
 
 @require_POST
@@ -199,7 +232,5 @@ def editor_image_upload(request):
         message = " ".join(form.errors.get("upload", ["Upload an image."]))
         return JsonResponse({"error": {"message": message}}, status=400)
     image = form.cleaned_data["upload"]
-    name = default_storage.save(
-        f"editor/{timezone.now():%Y/%m}/{image.name}", image
-    )
+    name = default_storage.save(f"editor/{timezone.now():%Y/%m}/{image.name}", image)
     return JsonResponse({"url": default_storage.url(name)})

@@ -24,33 +24,102 @@ class Action:
 ACTIONS = {
     action.name: action
     for action in [
-        Action("submit", "Submit for review", frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
-               S.IN_REVIEW, editors_only=False, checks_completeness=True),
-        Action("withdraw_submission", "Withdraw from review", frozenset({S.IN_REVIEW}),
-               S.DRAFT, editors_only=False),
-        Action("request_changes", "Request changes", frozenset({S.IN_REVIEW, S.APPROVED}),
-               S.CHANGES_REQUESTED, editors_only=True, needs_comment=True),
-        Action("approve", "Approve", frozenset({S.DRAFT, S.IN_REVIEW}), S.APPROVED,
-               editors_only=True, checks_completeness=True),
-        Action("schedule", "Schedule", frozenset({S.APPROVED}), S.SCHEDULED,
-               editors_only=True, checks_completeness=True),
-        Action("reschedule", "Reschedule", frozenset({S.SCHEDULED}), S.SCHEDULED,
-               editors_only=True, checks_completeness=True),
-        Action("unschedule", "Cancel schedule", frozenset({S.SCHEDULED}), S.APPROVED,
-               editors_only=True),
-        Action("publish", "Publish", frozenset({S.APPROVED, S.SCHEDULED}), S.PUBLISHED,
-               editors_only=True, checks_completeness=True),
-        Action("republish", "Republish", frozenset({S.PUBLISHED, S.UNPUBLISHED}),
-               S.PUBLISHED, editors_only=True, checks_completeness=True),
-        Action("unpublish", "Unpublish", frozenset({S.PUBLISHED}), S.UNPUBLISHED,
-               editors_only=True, needs_comment=True),
+        Action(
+            "submit",
+            "Submit for review",
+            frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
+            S.IN_REVIEW,
+            editors_only=False,
+            checks_completeness=True,
+        ),
+        Action(
+            "withdraw_submission",
+            "Withdraw from review",
+            frozenset({S.IN_REVIEW}),
+            S.DRAFT,
+            editors_only=False,
+        ),
+        Action(
+            "request_changes",
+            "Request changes",
+            frozenset({S.IN_REVIEW, S.APPROVED}),
+            S.CHANGES_REQUESTED,
+            editors_only=True,
+            needs_comment=True,
+        ),
+        Action(
+            "approve",
+            "Approve",
+            frozenset({S.DRAFT, S.IN_REVIEW}),
+            S.APPROVED,
+            editors_only=True,
+            checks_completeness=True,
+        ),
+        Action(
+            "schedule",
+            "Schedule",
+            frozenset({S.APPROVED}),
+            S.SCHEDULED,
+            editors_only=True,
+            checks_completeness=True,
+        ),
+        Action(
+            "reschedule",
+            "Reschedule",
+            frozenset({S.SCHEDULED}),
+            S.SCHEDULED,
+            editors_only=True,
+            checks_completeness=True,
+        ),
+        Action(
+            "unschedule",
+            "Cancel schedule",
+            frozenset({S.SCHEDULED}),
+            S.APPROVED,
+            editors_only=True,
+        ),
+        Action(
+            "publish",
+            "Publish",
+            frozenset({S.APPROVED, S.SCHEDULED}),
+            S.PUBLISHED,
+            editors_only=True,
+            checks_completeness=True,
+        ),
+        Action(
+            "republish",
+            "Republish",
+            frozenset({S.PUBLISHED, S.UNPUBLISHED}),
+            S.PUBLISHED,
+            editors_only=True,
+            checks_completeness=True,
+        ),
+        Action(
+            "unpublish",
+            "Unpublish",
+            frozenset({S.PUBLISHED}),
+            S.UNPUBLISHED,
+            editors_only=True,
+            needs_comment=True,
+        ),
         # Taken by the system when a story's expiry time comes.
-        Action("expire", "Expire", frozenset({S.PUBLISHED}), S.ARCHIVED,
-               editors_only=True),
-        Action("archive", "Archive", frozenset({S.DRAFT, S.UNPUBLISHED}), S.ARCHIVED,
-               editors_only=True),
-        Action("unarchive", "Return to drafts", frozenset({S.ARCHIVED}), S.DRAFT,
-               editors_only=True),
+        Action(
+            "expire", "Expire", frozenset({S.PUBLISHED}), S.ARCHIVED, editors_only=True
+        ),
+        Action(
+            "archive",
+            "Archive",
+            frozenset({S.DRAFT, S.UNPUBLISHED}),
+            S.ARCHIVED,
+            editors_only=True,
+        ),
+        Action(
+            "unarchive",
+            "Return to drafts",
+            frozenset({S.ARCHIVED}),
+            S.DRAFT,
+            editors_only=True,
+        ),
     ]
 }
 
@@ -94,6 +163,7 @@ def may_take(user, story: Story, action: Action) -> bool:
 
 def available_actions(user, story: Story) -> list[Action]:
     return [
-        action for action in ACTIONS.values()
+        action
+        for action in ACTIONS.values()
         if action.name not in SYSTEM_ACTIONS and may_take(user, story, action)
     ]

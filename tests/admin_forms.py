@@ -13,7 +13,11 @@ def form_data(response):
         if field.name == "textarea":
             data[name] = field.text
         elif field.name == "select":
-            chosen = [o.get("value") for o in field.find_all("option") if o.has_attr("selected")]
+            chosen = [
+                o.get("value")
+                for o in field.find_all("option")
+                if o.has_attr("selected")
+            ]
             if field.has_attr("multiple"):
                 data[name] = chosen
             elif chosen:

@@ -39,7 +39,9 @@ def _media_and_static(settings, tmp_path):
     # The hashed manifest only exists after collectstatic, a deploy step.
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
 
 

@@ -9,24 +9,43 @@ from tests.stories.factories import FAQFactory, StoryFactory
 
 
 def build_site(editor, reporter):
-    japan = EntityFactory(name="Japan", kind="place", wikidata_id="Q17",
-                          short_description="An island country in East Asia.")
-    person = EntityFactory(name="Sanae Takaichi", short_description="A Japanese politician.")
-    faq = FAQFactory(question="Why is Japan spending more on defence?",
-                     answer="<p>Because <strong>regional threats</strong> grew.</p>")
+    japan = EntityFactory(
+        name="Japan",
+        kind="place",
+        wikidata_id="Q17",
+        short_description="An island country in East Asia.",
+    )
+    person = EntityFactory(
+        name="Sanae Takaichi", short_description="A Japanese politician."
+    )
+    faq = FAQFactory(
+        question="Why is Japan spending more on defence?",
+        answer="<p>Because <strong>regional threats</strong> grew.</p>",
+    )
     faq.entities.add(japan)
-    hero = default_storage.save("heroes/harbour.png", png_upload("harbour.png", (900, 450)))
+    hero = default_storage.save(
+        "heroes/harbour.png", png_upload("harbour.png", (900, 450))
+    )
     story = StoryFactory(
-        headline="Japan brings forward its defence budget", sections=3, sources=2,
-        entities=[japan, person], faqs=[faq], hero_image=hero,
-        hero_image_alt="Warships in a harbour", hero_image_caption="Yokosuka harbour",
+        headline="Japan brings forward its defence budget",
+        sections=3,
+        sources=2,
+        entities=[japan, person],
+        faqs=[faq],
+        hero_image=hero,
+        hero_image_alt="Warships in a harbour",
+        hero_image_caption="Yokosuka harbour",
         hero_image_credit="Newsroom",
     )
     story.tags.add("Defence", "Asia-Pacific")
     story.authors.add(reporter)
     services.publish_story(story=story, by=editor)
-    services.publish_story(story=story, by=editor, correction_kind="correction",
-                           correction_text="An earlier version gave the wrong year.")
+    services.publish_story(
+        story=story,
+        by=editor,
+        correction_kind="correction",
+        correction_text="An earlier version gave the wrong year.",
+    )
     other = StoryFactory(headline="A second explainer on defence", entities=[japan])
     other.tags.add("Defence")
     services.publish_story(story=other, by=editor)

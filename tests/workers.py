@@ -65,17 +65,33 @@ class Worker:
     def __init__(self, queue, log_path, *, beat=False, env=None, name=None):
         self.log_path = log_path
         command = [
-            sys.executable, "-m", "celery", "-A", "newsroom", "worker", "--pool=solo",
-            f"--queues={queue}", "--without-mingle", "--without-gossip", "--loglevel=info",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "newsroom",
+            "worker",
+            "--pool=solo",
+            f"--queues={queue}",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=info",
             f"--hostname={name or uuid.uuid4().hex[:8]}@%h",
         ]
         if beat:
             command += ["--beat", f"--schedule={log_path}.beat"]
         self.log = open(log_path, "a")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-            env={**os.environ, "DATABASE_URL": database_url(), "CELERY_QUEUE": queue,
-                 **(env or {})},
+            command,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                "DATABASE_URL": database_url(),
+                "CELERY_QUEUE": queue,
+                **(env or {}),
+            },
         )
 
     def kill(self):

@@ -13,7 +13,6 @@ the first 200, i.e. what the web tier alone costs.
 import argparse
 import http.client
 import multiprocessing
-import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from bench.services import Services, create_database, free_port, wait_for_port  # noqa: E402
+from bench.services import (  # noqa: E402
+    Services,
+    free_port,
+    production_like_django,
+    wait_for_port,
+)
 
 POLL_EVERY = 0.02
 GIVE_UP_AFTER = 20.0
@@ -63,33 +67,15 @@ def percentile(values, fraction):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--stories", type=int, default=200)
-    parser.add_argument("--span", type=float, default=60.0, help="seconds over which to schedule")
+    parser.add_argument(
+        "--span", type=float, default=60.0, help="seconds over which to schedule"
+    )
     parser.add_argument("--baseline", type=int, default=20)
     args = parser.parse_args()
 
     with Services() as services:
-        redis_url = services.redis()
-        database_url = services.postgres()
-        if database_url:
-            create_database(database_url)
-        else:
-            database_url = f"sqlite:///{services.dir / 'bench.sqlite3'}"
-        env = {
-            **os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only-" + "x" * 40,
-            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING",
-            "SCHEDULE_SWEEP_SECONDS": "5",
-        }
-        os.environ.update(env)
-        import django
-
-        os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        call_command("collectstatic", verbosity=0, interactive=False)
-
+        env = production_like_django(services, SCHEDULE_SWEEP_SECONDS="5")
+        database_url = env["DATABASE_URL"]
         from django.contrib.auth.models import Group, User
         from django.utils import timezone
 
@@ -100,8 +86,10 @@ def main():
         editor.groups.add(Group.objects.get(name="Editors"))
 
         def approved_story(n):
-            story = Story.objects.create(headline=f"Benchmark story {n}",
-                                         summary="A story published by the benchmark.")
+            story = Story.objects.create(
+                headline=f"Benchmark story {n}",
+                summary="A story published by the benchmark.",
+            )
             Section.objects.create(story=story, heading="Why", body="<p>Because.</p>")
             story_services.record_save(story=story, by=editor)
             story_services.take_action(story=story, action="approve", by=editor)
@@ -113,16 +101,52 @@ def main():
         log = open(services.dir / "processes.log", "w")
         bin_dir = Path(sys.executable).parent
         processes = [
-            subprocess.Popen([str(bin_dir / "gunicorn"), "newsroom.wsgi:application",
-                              "--bind", f"127.0.0.1:{port}", "--workers", "3"],
-                             cwd=ROOT, env=env, stdout=log, stderr=log),
-            subprocess.Popen([sys.executable, "-m", "celery", "-A", "newsroom", "worker",
-                              "--concurrency=2", "--loglevel=warning"],
-                             cwd=ROOT, env=env, stdout=log, stderr=log),
-            subprocess.Popen([sys.executable, "-m", "celery", "-A", "newsroom", "beat",
-                              "--loglevel=warning",
-                              f"--schedule={services.dir / 'beat-schedule'}"],
-                             cwd=ROOT, env=env, stdout=log, stderr=log),
+            subprocess.Popen(
+                [
+                    str(bin_dir / "gunicorn"),
+                    "newsroom.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "3",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            ),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "newsroom",
+                    "worker",
+                    "--concurrency=2",
+                    "--loglevel=warning",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            ),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "newsroom",
+                    "beat",
+                    "--loglevel=warning",
+                    f"--schedule={services.dir / 'beat-schedule'}",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            ),
         ]
         try:
             wait_for_port(port)
@@ -146,17 +170,20 @@ def main():
             base_delays = [results[p] - started[p] for p in started if results.get(p)]
 
             # Scheduled: staggered over the span, starting 15 s from now.
-            scheduled = stories[args.baseline:]
+            scheduled = stories[args.baseline :]
             first = timezone.now() + timedelta(seconds=15)
             step = args.span / max(1, len(scheduled) - 1)
             jobs, due = [], {}
             for i, story in enumerate(scheduled):
                 at = first + timedelta(seconds=i * step)
-                story_services.take_action(story=story, action="schedule", by=editor,
-                                           scheduled_at=at)
+                story_services.take_action(
+                    story=story, action="schedule", by=editor, scheduled_at=at
+                )
                 path = f"/stories/{story.slug}/"
                 due[path] = at.timestamp()
-                jobs.append((path, at.timestamp() - 0.5, at.timestamp() + GIVE_UP_AFTER))
+                jobs.append(
+                    (path, at.timestamp() - 0.5, at.timestamp() + GIVE_UP_AFTER)
+                )
             results = manager.dict()
             poller = multiprocessing.Process(target=poll, args=(port, jobs, results))
             poller.start()
@@ -169,8 +196,9 @@ def main():
             ).values_list("story_id", flat=True):
                 counts[story_id] = counts.get(story_id, 0) + 1
             doubled = sum(1 for n in counts.values() if n > 1)
-            late = StoryTransition.objects.filter(story__in=scheduled,
-                                                  late_by__isnull=False).count()
+            late = StoryTransition.objects.filter(
+                story__in=scheduled, late_by__isnull=False
+            ).count()
         finally:
             for process in processes:
                 process.terminate()
@@ -178,21 +206,33 @@ def main():
             log.close()
 
     database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-    print(f"publish_latency: {len(scheduled)} scheduled over {args.span:.0f} s; "
-          f"worker (prefork x2), beat, Redis, {database}, gunicorn x3")
+    print(
+        f"publish_latency: {len(scheduled)} scheduled over {args.span:.0f} s; "
+        f"worker (prefork x2), beat, Redis, {database}, gunicorn x3"
+    )
     print(f"{'':24}{'p50':>9}{'p99':>9}{'max':>9}")
     if base_delays:
-        print(f"{'baseline publish now':24}{percentile(base_delays, .5):9.3f}"
-              f"{percentile(base_delays, .99):9.3f}{max(base_delays):9.3f}  s")
+        print(
+            f"{'baseline publish now':24}{percentile(base_delays, 0.5):9.3f}"
+            f"{percentile(base_delays, 0.99):9.3f}{max(base_delays):9.3f}  s"
+        )
     if delays:
-        print(f"{'scheduled':24}{percentile(delays, .5):9.3f}"
-              f"{percentile(delays, .99):9.3f}{max(delays):9.3f}  s")
+        print(
+            f"{'scheduled':24}{percentile(delays, 0.5):9.3f}"
+            f"{percentile(delays, 0.99):9.3f}{max(delays):9.3f}  s"
+        )
     if delays and base_delays:
-        print(f"ratio scheduled/baseline p50 {statistics.median(delays) / statistics.median(base_delays):.2f}, "
-              f"p99 {percentile(delays, .99) / percentile(base_delays, .99):.2f}")
+        print(
+            f"ratio scheduled/baseline p50 {statistics.median(delays) / statistics.median(base_delays):.2f}, "
+            f"p99 {percentile(delays, 0.99) / percentile(base_delays, 0.99):.2f}"
+        )
     print(f"missed {len(missed)}, doubled {doubled}, caught late by the sweep {late}")
-    target_met = delays and percentile(delays, .99) <= 1.0 and not missed and not doubled
-    print("target (p99 <= 1 s, 0 missed, 0 doubled):", "met" if target_met else "NOT met")
+    target_met = (
+        delays and percentile(delays, 0.99) <= 1.0 and not missed and not doubled
+    )
+    print(
+        "target (p99 <= 1 s, 0 missed, 0 doubled):", "met" if target_met else "NOT met"
+    )
     return 0 if target_met else 1
 
 

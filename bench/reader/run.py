@@ -24,7 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from bench.services import Services, create_database, free_port, wait_for_port  # noqa: E402
+from bench.services import (  # noqa: E402
+    Services,
+    free_port,
+    production_like_django,
+    wait_for_port,
+)
 
 WORKERS = 2  # one per core
 
@@ -32,7 +37,9 @@ WORKERS = 2  # one per core
 def wrk(url, seconds, connections):
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True, text=True, timeout=seconds + 30,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -42,15 +49,23 @@ def wrk(url, seconds, connections):
         value, unit = float(match.group(1)), match.group(2)
         return value / 1000 if unit == "us" else value if unit == "ms" else value * 1000
 
-    return {"rps": rps, "p50": pct("50"), "p99": pct("99"),
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": rps,
+        "p50": pct("50"),
+        "p99": pct("99"),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def peak_rss_mb(pid):
     """Peak resident memory of a process and its children (VmHWM), in MB."""
     total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    pids = [pid] + [
+        int(p)
+        for p in subprocess.run(
+            ["pgrep", "-P", str(pid)], capture_output=True, text=True
+        ).stdout.split()
+    ]
     for p in pids:
         try:
             status = Path(f"/proc/{p}/status").read_text()
@@ -65,15 +80,45 @@ def peak_rss_mb(pid):
 def start_server(kind, app, port, env):
     bin_dir = Path(sys.executable).parent
     if kind == "gunicorn":
-        command = [str(bin_dir / "gunicorn"), app, "--bind", f"127.0.0.1:{port}",
-                   "--workers", str(WORKERS), "--worker-class", "sync", "--log-level", "warning"]
+        command = [
+            str(bin_dir / "gunicorn"),
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ]
     else:
         module, attribute = app.split(":")
-        command = [str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", str(WORKERS), "--http", "1",
-                   "--log-level", "warning", "--no-ws", f"{module}:{attribute}"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+        command = [
+            str(bin_dir / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+            "--http",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-ws",
+            f"{module}:{attribute}",
+        ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     wait_for_port(port)
     time.sleep(1)
     return process
@@ -94,26 +139,8 @@ def main():
             raise SystemExit(f"{tool} is needed: apt-get install nginx wrk")
 
     with Services() as services:
-        redis_url = services.redis()
-        database_url = services.postgres()
-        if database_url:
-            create_database(database_url)
-        else:
-            database_url = f"sqlite:///{services.dir / 'bench.sqlite3'}"
-        base_env = {
-            **os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only-" + "x" * 40,
-            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        }
-        os.environ.update(base_env)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        call_command("collectstatic", verbosity=0, interactive=False)
+        base_env = production_like_django(services)
+        database_url = base_env["DATABASE_URL"]
         story_path = load_content()
 
         pages = {"story": story_path, "home": "/", "search": "/search/?q=defence"}
@@ -123,8 +150,12 @@ def main():
         static_dir = services.dir / "static"
         static_dir.mkdir()
         port = free_port()
-        server = start_server("gunicorn", "newsroom.wsgi:application", port,
-                              {**base_env, "PAGE_CACHE_SECONDS": "0"})
+        server = start_server(
+            "gunicorn",
+            "newsroom.wsgi:application",
+            port,
+            {**base_env, "PAGE_CACHE_SECONDS": "0"},
+        )
         import urllib.request
 
         captured = {}
@@ -133,11 +164,22 @@ def main():
                 body = response.read()
                 # Hop-by-hop and per-response headers belong to the server,
                 # not the page ("Connection: close" would disable keep-alive).
-                captured[name] = (body, [
-                    (k, v) for k, v in response.getheaders()
-                    if k.lower() not in ("connection", "keep-alive", "date", "server",
-                                         "transfer-encoding", "content-length")
-                ])
+                captured[name] = (
+                    body,
+                    [
+                        (k, v)
+                        for k, v in response.getheaders()
+                        if k.lower()
+                        not in (
+                            "connection",
+                            "keep-alive",
+                            "date",
+                            "server",
+                            "transfer-encoding",
+                            "content-length",
+                        )
+                    ],
+                )
             (static_dir / f"{name}.html").write_bytes(body)
         stop(server)
         nginx_port = free_port()
@@ -166,8 +208,11 @@ http {{
         wait_for_port(nginx_port)
         nginx_results = {}
         for name in pages:
-            nginx_results[name] = wrk(f"http://127.0.0.1:{nginx_port}/{name}.html",
-                                      args.seconds, args.connections)
+            nginx_results[name] = wrk(
+                f"http://127.0.0.1:{nginx_port}/{name}.html",
+                args.seconds,
+                args.connections,
+            )
         subprocess.run([nginx, "-c", str(conf), "-s", "quit"], check=False)
 
         for kind in ("gunicorn", "granian"):
@@ -177,55 +222,83 @@ http {{
             body_file.write_bytes(captured["story"][0])
             headers_file.write_text(json.dumps(captured["story"][1]))
             port = free_port()
-            server = start_server(kind, "bench.reader.bare_wsgi:application", port,
-                                  {**base_env, "BARE_BODY": str(body_file),
-                                   "BARE_HEADERS": str(headers_file)})
+            server = start_server(
+                kind,
+                "bench.reader.bare_wsgi:application",
+                port,
+                {
+                    **base_env,
+                    "BARE_BODY": str(body_file),
+                    "BARE_HEADERS": str(headers_file),
+                },
+            )
             bare = wrk(f"http://127.0.0.1:{port}/", args.seconds, args.connections)
             stop(server)
-            results.append((kind, "bare WSGI", "story", bare, nginx_results["story"], None))
+            results.append(
+                (kind, "bare WSGI", "story", bare, nginx_results["story"], None)
+            )
             for mode, cache_seconds in (("cold", "0"), ("cached", "600")):
                 port = free_port()
-                server = start_server(kind, "newsroom.wsgi:application", port,
-                                      {**base_env, "PAGE_CACHE_SECONDS": cache_seconds})
+                server = start_server(
+                    kind,
+                    "newsroom.wsgi:application",
+                    port,
+                    {**base_env, "PAGE_CACHE_SECONDS": cache_seconds},
+                )
                 for name, path in pages.items():
                     if mode == "cached":  # warm it
                         urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
-                    measured = wrk(f"http://127.0.0.1:{port}{path}", args.seconds,
-                                   args.connections)
-                    results.append((kind, mode, name, measured, nginx_results[name], None))
+                    measured = wrk(
+                        f"http://127.0.0.1:{port}{path}", args.seconds, args.connections
+                    )
+                    results.append(
+                        (kind, mode, name, measured, nginx_results[name], None)
+                    )
                 memory = peak_rss_mb(server.pid)
                 results[-1] = results[-1][:5] + (memory,)
                 stop(server)
 
-    print(f"bench/reader: {WORKERS} workers per server, wrk -t2 -c{args.connections} "
-          f"-d{args.seconds}s on 127.0.0.1, {'PostgreSQL' if 'postgres' in database_url else 'SQLite'}"
-          " + Redis")
-    print(f"{'server':10}{'mode':11}{'page':8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'x nginx':>9}{'errors':>8}{'peak MB':>9}")
+    print(
+        f"bench/reader: {WORKERS} workers per server, wrk -t2 -c{args.connections} "
+        f"-d{args.seconds}s on 127.0.0.1, {'PostgreSQL' if 'postgres' in database_url else 'SQLite'}"
+        " + Redis"
+    )
+    print(
+        f"{'server':10}{'mode':11}{'page':8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'x nginx':>9}{'errors':>8}{'peak MB':>9}"
+    )
     for name, measured in nginx_results.items():
-        print(f"{'nginx':10}{'static':11}{name:8}{measured['rps']:10.0f}{measured['p50']:9.2f}"
-              f"{measured['p99']:9.2f}{1:9.3f}{measured['errors']:8d}")
+        print(
+            f"{'nginx':10}{'static':11}{name:8}{measured['rps']:10.0f}{measured['p50']:9.2f}"
+            f"{measured['p99']:9.2f}{1:9.3f}{measured['errors']:8d}"
+        )
     for kind, mode, name, measured, limit, memory in results:
         memory_text = f"{memory:9.0f}" if memory else ""
-        print(f"{kind:10}{mode:11}{name:8}{measured['rps']:10.0f}{measured['p50']:9.2f}"
-              f"{measured['p99']:9.2f}{measured['rps'] / limit['rps']:9.3f}"
-              f"{measured['errors']:8d}{memory_text}")
+        print(
+            f"{kind:10}{mode:11}{name:8}{measured['rps']:10.0f}{measured['p50']:9.2f}"
+            f"{measured['p99']:9.2f}{measured['rps'] / limit['rps']:9.3f}"
+            f"{measured['errors']:8d}{memory_text}"
+        )
 
 
 def load_content():
     """300 published stories; returns the richest one's path."""
     from django.contrib.auth.models import Group, User
 
-    from stories import services
-    from stories.models import Section, SourceSummary, Outlet, Story, StoryEntity
     from entities.models import Entity
+    from stories import services
+    from stories.models import Outlet, Section, SourceSummary, Story, StoryEntity
 
-    editor = User.objects.create_user("bench-editor", first_name="Bench", last_name="Editor",
-                                      is_staff=True)
+    editor = User.objects.create_user(
+        "bench-editor", first_name="Bench", last_name="Editor", is_staff=True
+    )
     editor.groups.add(Group.objects.get(name="Editors"))
-    entities = [Entity.objects.create(name=f"Topic {n}", kind="topic",
-                                      short_description="A recurring subject.")
-                for n in range(20)]
+    entities = [
+        Entity.objects.create(
+            name=f"Topic {n}", kind="topic", short_description="A recurring subject."
+        )
+        for n in range(20)
+    ]
     outlets = list(Outlet.objects.all()[:8])
     rich = None
     for n in range(300):
@@ -236,16 +309,28 @@ def load_content():
             background="<p>Tensions have grown for a decade.</p>" * 3,
         )
         Section.objects.bulk_create(
-            Section(story=story, position=i, heading=f"Angle {i}",
-                    body="<p>" + "Analysis of the spending plans and their effects. " * 12 + "</p>")
+            Section(
+                story=story,
+                position=i,
+                heading=f"Angle {i}",
+                body="<p>"
+                + "Analysis of the spending plans and their effects. " * 12
+                + "</p>",
+            )
             for i in range(6)
         )
         SourceSummary.objects.bulk_create(
-            SourceSummary(story=story, position=i, outlet=o, summary="Covered the budget in depth.")
+            SourceSummary(
+                story=story,
+                position=i,
+                outlet=o,
+                summary="Covered the budget in depth.",
+            )
             for i, o in enumerate(outlets[:4])
         )
         StoryEntity.objects.bulk_create(
-            StoryEntity(story=story, entity=e, position=i) for i, e in enumerate(entities[n % 5: n % 5 + 6])
+            StoryEntity(story=story, entity=e, position=i)
+            for i, e in enumerate(entities[n % 5 : n % 5 + 6])
         )
         story.tags.add("defence", f"theme-{n % 10}")
         story.authors.add(editor)

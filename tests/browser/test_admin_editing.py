@@ -5,7 +5,10 @@ from tests.browser.conftest import new_page
 from tests.browser.test_admin_authoring import log_in
 from tests.stories.factories import StoryFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_second_editor_sees_the_conflict_and_keeps_their_typing(
@@ -35,8 +38,12 @@ def test_second_editor_sees_the_conflict_and_keeps_their_typing(
     assert "someone else changed this story" in alert.inner_text().lower()
     assert "Editor" in alert.inner_text()
     assert journalist_page.input_value("#id_headline") == "Journalist's version"
-    assert "Paragraph the journalist must not lose." in journalist_page.locator(
-        ".field-background .ck-editor__editable").inner_text()
+    assert (
+        "Paragraph the journalist must not lose."
+        in journalist_page.locator(
+            ".field-background .ck-editor__editable"
+        ).inner_text()
+    )
     assert Story.objects.get(pk=story.pk).headline == "Editor's version"
 
 
@@ -50,7 +57,9 @@ def test_autosave_keeps_typing_and_restores_it_after_the_tab_is_closed(
     log_in(page, live_server, "reporter")
     page.goto(url)
     page.fill("#id_summary", "Typed, never saved.")
-    page.locator(".story-autosave-status").filter(has_text="kept at").wait_for(timeout=15_000)
+    page.locator(".story-autosave-status").filter(has_text="kept at").wait_for(
+        timeout=15_000
+    )
     cookies = page.context.cookies()
     page.close()
 
@@ -59,6 +68,8 @@ def test_autosave_keeps_typing_and_restores_it_after_the_tab_is_closed(
     again.context.add_cookies(cookies)
     again.goto(url)
     again.click("#story-autosave-restore")
-    again.locator(".story-autosave-status").filter(has_text="back in the form").wait_for()
+    again.locator(".story-autosave-status").filter(
+        has_text="back in the form"
+    ).wait_for()
     assert again.input_value("#id_summary") == "Typed, never saved."
     assert Story.objects.get(pk=story.pk).summary != "Typed, never saved."

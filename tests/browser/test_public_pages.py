@@ -7,8 +7,18 @@ import pytest
 
 from tests.public_content import build_site
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-AXE = Path(__file__).resolve().parents[2] / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / "var"
+    / "node"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -18,7 +28,9 @@ def site(editor, reporter):
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_public_pages_have_no_accessibility_violations(browser, live_server, site, width):
+def test_public_pages_have_no_accessibility_violations(
+    browser, live_server, site, width
+):
     if not AXE.exists():
         pytest.fail("axe-core is missing: `make test` installs it with npm")
     # The site's CSP forbids injected scripts; axe is the test's, not the site's.
@@ -28,7 +40,8 @@ def test_public_pages_have_no_accessibility_violations(browser, live_server, sit
         page.goto(live_server.url + url)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            AXE_TAGS,
         )
         violations = [(v["id"], v["nodes"][0]["target"]) for v in result["violations"]]
         if violations:
@@ -44,9 +57,14 @@ def test_public_pages_work_without_javascript(browser, live_server, site):
     page = context.new_page()
     page.goto(live_server.url + site["story"])
     headings = page.locator("h2").all_inner_texts()
-    assert headings[:6] == ["What’s happened", "What’s behind the headline?",
-                            "What the papers say", "How we got here", "Go deeper",
-                            "More on these topics"]
+    assert headings[:6] == [
+        "What’s happened",
+        "What’s behind the headline?",
+        "What the papers say",
+        "How we got here",
+        "Go deeper",
+        "More on these topics",
+    ]
     page.goto(live_server.url + "/")
     page.fill("#site-search", "defence")
     page.press("#site-search", "Enter")

@@ -75,13 +75,17 @@ def test_dockerfile_installs_the_locked_dependencies():
 
 def _check_deploy(**env):
     environment = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k not in {"SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DEBUG"}
     }
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=environment, capture_output=True, text=True,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -21,8 +21,13 @@ def redis_cache(settings, tmp_path):
     # Recheck the generation on every request, so invalidation is immediate.
     settings.PAGE_CACHE_RECHECK_MS = 0
     pagecache.local_pages.clear()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": server.url, "KEY_PREFIX": "test"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": "test",
+        }
+    }
     yield server
     server.stop()
     pagecache.local_pages.clear()
@@ -69,18 +74,23 @@ def test_second_anonymous_request_is_answered_from_the_cache(redis_cache, story)
 
 def test_cached_page_answers_a_conditional_request_with_304(redis_cache, story):
     _, headers, _ = get(story.get_absolute_url())
-    status, again, body = get(story.get_absolute_url(), HTTP_IF_NONE_MATCH=headers["ETag"])
+    status, again, body = get(
+        story.get_absolute_url(), HTTP_IF_NONE_MATCH=headers["ETag"]
+    )
     assert status.startswith("304") and again["X-Cache"] == "HIT" and body == ""
 
 
-def test_requests_with_a_session_cookie_are_never_served_from_the_cache(redis_cache, story):
+def test_requests_with_a_session_cookie_are_never_served_from_the_cache(
+    redis_cache, story
+):
     get(story.get_absolute_url())
     _, headers, _ = get(story.get_absolute_url(), HTTP_COOKIE="sessionid=abc")
     assert "X-Cache" not in headers
 
 
-def test_publishing_invalidates_cached_listings(redis_cache, story, editor,
-                                                django_capture_on_commit_callbacks):
+def test_publishing_invalidates_cached_listings(
+    redis_cache, story, editor, django_capture_on_commit_callbacks
+):
     get("/")
     newer = StoryFactory(headline="Fresh arrival")
     with django_capture_on_commit_callbacks(execute=True):
@@ -90,8 +100,9 @@ def test_publishing_invalidates_cached_listings(redis_cache, story, editor,
     assert "Fresh arrival" in body
 
 
-def test_a_withdrawn_story_leaves_the_cache_at_once(redis_cache, story, editor,
-                                                    django_capture_on_commit_callbacks):
+def test_a_withdrawn_story_leaves_the_cache_at_once(
+    redis_cache, story, editor, django_capture_on_commit_callbacks
+):
     get(story.get_absolute_url())
     with django_capture_on_commit_callbacks(execute=True):
         services.unpublish_story(story=story, by=editor, reason="Legal")
@@ -111,11 +122,18 @@ def test_editing_an_entity_biography_in_the_admin_invalidates_its_page(
     get("/topics/japan/")
     client.force_login(editor)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/admin/entities/entity/{japan.pk}/change/", {
-            "name": "Japan", "slug": "japan", "kind": "place",
-            "short_description": "", "biography": "<p>New biography.</p>",
-            "aliases": "", "wikidata_id": "",
-        })
+        client.post(
+            f"/admin/entities/entity/{japan.pk}/change/",
+            {
+                "name": "Japan",
+                "slug": "japan",
+                "kind": "place",
+                "short_description": "",
+                "biography": "<p>New biography.</p>",
+                "aliases": "",
+                "wikidata_id": "",
+            },
+        )
     _, headers, body = get("/topics/japan/")
     assert "New biography." in body and "X-Cache" not in headers
 
@@ -139,9 +157,9 @@ def test_preview_links_are_never_cached(redis_cache, reporter, editor):
     assert "no-store" in headers["Cache-Control"]
 
 
-def test_a_hit_from_process_memory_still_sees_an_invalidation(redis_cache, story, editor,
-                                                              settings,
-                                                              django_capture_on_commit_callbacks):
+def test_a_hit_from_process_memory_still_sees_an_invalidation(
+    redis_cache, story, editor, settings, django_capture_on_commit_callbacks
+):
     settings.PAGE_CACHE_RECHECK_MS = 60_000
     get(story.get_absolute_url())
     assert get(story.get_absolute_url())[1]["X-Cache"] == "HIT"
@@ -154,7 +172,9 @@ def test_a_hit_from_process_memory_still_sees_an_invalidation(redis_cache, story
     assert status.startswith("410") and "X-Cache" not in headers
 
 
-def test_plain_http_gets_the_https_redirect_not_a_cached_page(redis_cache, story, settings):
+def test_plain_http_gets_the_https_redirect_not_a_cached_page(
+    redis_cache, story, settings
+):
     from django.core.handlers.wsgi import WSGIHandler
 
     settings.SECURE_SSL_REDIRECT = True
@@ -206,8 +226,9 @@ def test_a_page_read_under_an_old_generation_is_not_kept_in_memory(redis_cache):
     assert pagecache.local_pages.get("k", old + 1) is None
 
 
-def test_deleting_a_topic_invalidates_cached_pages(redis_cache, editor, client,
-                                                   django_capture_on_commit_callbacks):
+def test_deleting_a_topic_invalidates_cached_pages(
+    redis_cache, editor, client, django_capture_on_commit_callbacks
+):
     from tests.entities.factories import EntityFactory
 
     japan = EntityFactory(name="Lonely topic")

@@ -70,7 +70,9 @@ class StoryFactory(factory.django.DjangoModelFactory):
     def entities(story, create, extracted, **kwargs):
         if create and extracted:
             for position, entity in enumerate(extracted):
-                StoryEntity.objects.create(story=story, entity=entity, position=position)
+                StoryEntity.objects.create(
+                    story=story, entity=entity, position=position
+                )
 
     @factory.post_generation
     def faqs(story, create, extracted, **kwargs):
@@ -86,4 +88,10 @@ class StoryFactory(factory.django.DjangoModelFactory):
             story.refresh_from_db()
 
 
-__all__ = ["EntityFactory", "FAQFactory", "OutletFactory", "StoryFactory", "UserFactory"]
+__all__ = [
+    "EntityFactory",
+    "FAQFactory",
+    "OutletFactory",
+    "StoryFactory",
+    "UserFactory",
+]

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from stories.models import Outlet, Story
 from tests.entities.factories import EntityFactory
-from tests.stories.factories import FAQFactory, OutletFactory, StoryFactory
+from tests.stories.factories import FAQFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,9 @@ def test_hero_image_is_re_encoded_under_a_random_name(client, reporter):
     client.force_login(reporter)
     client.post(
         ADD_URL,
-        full_story_form(hero_image=png_upload("holiday-photo.png"), hero_image_alt="A harbour"),
+        full_story_form(
+            hero_image=png_upload("holiday-photo.png"), hero_image_alt="A harbour"
+        ),
     )
     name = Story.objects.get().hero_image.name
     assert name.startswith("heroes/") and "holiday-photo" not in name
@@ -110,7 +112,9 @@ def test_a_file_that_is_not_an_image_is_refused(client, reporter):
 
     client.force_login(reporter)
     fake = SimpleUploadedFile("photo.png", b"<script>alert(1)</script>", "image/png")
-    response = client.post(ADD_URL, full_story_form(hero_image=fake, hero_image_alt="x"))
+    response = client.post(
+        ADD_URL, full_story_form(hero_image=fake, hero_image_alt="x")
+    )
     assert response.status_code == 200
     assert not Story.objects.exists()
 
@@ -175,7 +179,9 @@ def test_editor_image_upload_needs_permission_and_a_real_image(client, reporter)
     assert client.post(url, {"upload": bad}).status_code == 400
 
 
-def test_new_story_form_credits_the_journalist_and_offers_only_staff(client, reporter, django_user_model):
+def test_new_story_form_credits_the_journalist_and_offers_only_staff(
+    client, reporter, django_user_model
+):
     django_user_model.objects.create_user(username="outsider")
     client.force_login(reporter)
     form = client.get(ADD_URL).context["adminform"].form
@@ -186,9 +192,18 @@ def test_new_story_form_credits_the_journalist_and_offers_only_staff(client, rep
 def test_journalist_can_search_entities_faqs_and_outlets(client, reporter):
     EntityFactory(name="Japan")
     client.force_login(reporter)
-    for model, field in [("storyentity", "entity"), ("story", "faqs"), ("sourcesummary", "outlet")]:
+    for model, field in [
+        ("storyentity", "entity"),
+        ("story", "faqs"),
+        ("sourcesummary", "outlet"),
+    ]:
         response = client.get(
             reverse("admin:autocomplete"),
-            {"term": "Jap", "app_label": "stories", "model_name": model, "field_name": field},
+            {
+                "term": "Jap",
+                "app_label": "stories",
+                "model_name": model,
+                "field_name": field,
+            },
         )
         assert response.status_code == 200, (model, field)

@@ -28,13 +28,18 @@ def story(reporter):
     return story
 
 
-def test_every_admin_save_records_a_revision_of_the_whole_story(client, reporter, story):
+def test_every_admin_save_records_a_revision_of_the_whole_story(
+    client, reporter, story
+):
     client.force_login(reporter)
     save_via_admin(client, story, headline="Second headline", tags="defence")
     revision = story.revisions.get()
     assert revision.created_by == reporter
     assert revision.content["headline"] == "Second headline"
-    assert [s["heading"] for s in revision.content["sections"]] == ["Angle 1", "Angle 2"]
+    assert [s["heading"] for s in revision.content["sections"]] == [
+        "Angle 1",
+        "Angle 2",
+    ]
     assert revision.content["tags"] == [{"name": "defence", "slug": "defence"}]
 
 
@@ -110,30 +115,40 @@ def test_a_save_without_the_loaded_version_is_refused(client, reporter, story):
     assert client.post(change_url(story), data).status_code == 200
 
 
-def test_workflow_action_with_a_stale_version_is_refused(client, editor, reporter, story):
+def test_workflow_action_with_a_stale_version_is_refused(
+    client, editor, reporter, story
+):
     services.take_action(story=story, action="submit", by=reporter)
     client.force_login(editor)
     stale = story.version - 1
-    response = client.post(reverse("admin:stories_story_action", args=[story.pk, "approve"]),
-                           {"version": stale})
+    response = client.post(
+        reverse("admin:stories_story_action", args=[story.pk, "approve"]),
+        {"version": stale},
+    )
     assert "changed while you were deciding" in response.content.decode()
     assert Story.objects.get(pk=story.pk).status == Story.Status.IN_REVIEW
 
 
-def test_history_diff_shows_changed_added_removed_and_reordered_parts(client, reporter, story):
+def test_history_diff_shows_changed_added_removed_and_reordered_parts(
+    client, reporter, story
+):
     client.force_login(reporter)
     save_via_admin(client, story)
     first = story.revisions.get()
     data = form_data(client.get(change_url(story)))
-    data.update({
-        "headline": "Rewritten headline",
-        "sections-0-position": "5",  # Angle 1 now after Angle 2
-        "sections-1-body": "<p>Analysis 2, expanded.</p>",
-    })
+    data.update(
+        {
+            "headline": "Rewritten headline",
+            "sections-0-position": "5",  # Angle 1 now after Angle 2
+            "sections-1-body": "<p>Analysis 2, expanded.</p>",
+        }
+    )
     client.post(change_url(story), data)
     second = story.revisions.order_by("-id").first()
-    response = client.get(reverse("admin:stories_story_compare", args=[story.pk]),
-                          {"a": first.pk, "b": second.pk})
+    response = client.get(
+        reverse("admin:stories_story_compare", args=[story.pk]),
+        {"a": first.pk, "b": second.pk},
+    )
     html = response.content.decode()
     assert "<del>Original</del><ins>Rewritten</ins>" in html
     assert "Section: reordered" in html
@@ -149,13 +164,19 @@ def test_restore_makes_an_old_revision_the_working_copy_and_keeps_history(
     old = story.revisions.get()
     save_via_admin(client, story, headline="Newer headline")
     services.publish_story(story=story, by=editor)
-    services.publish_story(story=story, by=editor, correction_kind="correction",
-                           correction_text="An earlier version misnamed the minister.")
+    services.publish_story(
+        story=story,
+        by=editor,
+        correction_kind="correction",
+        correction_text="An earlier version misnamed the minister.",
+    )
     story.refresh_from_db()
     before = story.revisions.count()
 
-    response = client.post(reverse("admin:stories_story_restore", args=[story.pk, old.pk]),
-                           {"version": story.version})
+    response = client.post(
+        reverse("admin:stories_story_restore", args=[story.pk, old.pk]),
+        {"version": story.version},
+    )
     assert response.status_code == 302
     story.refresh_from_db()
     assert story.headline == "Original headline"
@@ -200,7 +221,9 @@ def test_autosave_keeps_the_form_without_side_effects(
     data["summary"] = "Typed but not saved"
     version = Story.objects.get(pk=story.pk).version
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client.post(reverse("admin:stories_story_autosave", args=[story.pk]), data)
+        response = client.post(
+            reverse("admin:stories_story_autosave", args=[story.pk]), data
+        )
     assert response.status_code == 200
     assert response.json()["stale"] is False
     assert callbacks == [] and enqueued == []
@@ -227,8 +250,10 @@ def test_autosave_refuses_someone_who_may_not_edit(client, editor, django_user_m
     story = StoryFactory()
     outsider = _journalist("outsider")
     client.force_login(outsider)
-    response = client.post(reverse("admin:stories_story_autosave", args=[story.pk]),
-                           {"loaded_version": "1", "headline": "x"})
+    response = client.post(
+        reverse("admin:stories_story_autosave", args=[story.pk]),
+        {"loaded_version": "1", "headline": "x"},
+    )
     assert response.status_code == 403
 
 

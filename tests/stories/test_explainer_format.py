@@ -16,7 +16,12 @@ from stories.explainer_format import (
 from stories.text import name_key
 
 DOCUMENTS = Path(__file__).parent / "documents"
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_deb1a77cd77502f3.txt"
+SEED = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "seeds"
+    / "000_deb1a77cd77502f3.txt"
+)
 
 MINIMAL = """What's happened
 A thing happened.
@@ -42,7 +47,9 @@ def document(name):
     return (DOCUMENTS / name).read_bytes()
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the shared seed is only on dev and CI machines")
+@pytest.mark.skipif(
+    not SEED.exists(), reason="the shared seed is only on dev and CI machines"
+)
 def test_seed_parses_into_every_part_of_the_format():
     parsed = parse(SEED.read_bytes())
     assert parsed.summary.startswith("U.S. officials, including Hegseth")
@@ -59,11 +66,16 @@ def test_seed_parses_into_every_part_of_the_format():
         "Why Is Japan Increasing Its Military Budget Now?"
     ]
     assert [t.name for t in parsed.topics] == [
-        "Peter Brian Hegseth", "Sanae Takaichi", "Donald John Trump", "Japan",
+        "Peter Brian Hegseth",
+        "Sanae Takaichi",
+        "Donald John Trump",
+        "Japan",
     ]
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="the shared seed is only on dev and CI machines")
+@pytest.mark.skipif(
+    not SEED.exists(), reason="the shared seed is only on dev and CI machines"
+)
 def test_seed_blurb_cut_off_mid_word_keeps_only_whole_sentences():
     hegseth = parse(SEED.read_bytes()).topics[0]
     assert hegseth.was_truncated
@@ -118,14 +130,40 @@ def test_very_long_sections_parse():
         (b"", "empty", None),
         (b"\n \n", "empty", None),
         (document("not_utf8.txt"), "not valid UTF-8", 2),
-        (document("malformed_order.txt"), "\u201cWhat's behind the headline?\u201d is missing or out of order", 3),
+        (
+            document("malformed_order.txt"),
+            "\u201cWhat's behind the headline?\u201d is missing or out of order",
+            3,
+        ),
         (document("malformed_question.txt"), "has no answer", 13),
-        (MINIMAL.replace("How we got here\n", "").encode(), "\u201cHow we got here\u201d is missing", 9),
-        (MINIMAL.split("More on these topics")[0].encode(), "missing the heading \u201cMore on these topics\u201d", 14),
+        (
+            MINIMAL.replace("How we got here\n", "").encode(),
+            "\u201cHow we got here\u201d is missing",
+            9,
+        ),
+        (
+            MINIMAL.split("More on these topics")[0].encode(),
+            "missing the heading \u201cMore on these topics\u201d",
+            14,
+        ),
         (("Intro line\n" + MINIMAL).encode(), "text before the first heading", 1),
-        (MINIMAL.replace("A thing happened.\n", "A thing happened.\nWhat's happened\n").encode(), "appears twice", 3),
-        (MINIMAL.replace("Why it matters\n", "").encode(), "expected a section title", 4),
-        (MINIMAL.replace("Because of reasons.", "Because of\x00reasons.").encode(), "control character", 5),
+        (
+            MINIMAL.replace(
+                "A thing happened.\n", "A thing happened.\nWhat's happened\n"
+            ).encode(),
+            "appears twice",
+            3,
+        ),
+        (
+            MINIMAL.replace("Why it matters\n", "").encode(),
+            "expected a section title",
+            4,
+        ),
+        (
+            MINIMAL.replace("Because of reasons.", "Because of\x00reasons.").encode(),
+            "control character",
+            5,
+        ),
         (MINIMAL.replace("A thing happened.\n", "").encode(), "has no text", 1),
     ],
 )
@@ -155,8 +193,12 @@ def test_whole_sentences_leaves_complete_text_alone():
 
 
 def test_outlet_mentions_collect_sentences_and_report_unknown_outlets():
-    outlets = {"reuters": "Reuters", "folha de s paulo": "Folha", "le monde": "Le Monde",
-               "el pais": "El País"}
+    outlets = {
+        "reuters": "Reuters",
+        "folha de s paulo": "Folha",
+        "le monde": "Le Monde",
+        "el pais": "El País",
+    }
     from stories.text import name_key
 
     mentions = find_outlet_mentions(
@@ -224,8 +266,14 @@ def test_outlet_names_after_openers_or_with_the_context_of_an_outlet_match():
         "Stories from Time and Forbes followed. AFP and SCMP ran it on the front page."
     )
     assert list(mentions.sentences) == [
-        "Reuters", "The Hill", "The Guardian", "Dawn", "Time", "Forbes",
-        "Agence France-Presse", "South China Morning Post",
+        "Reuters",
+        "The Hill",
+        "The Guardian",
+        "Dawn",
+        "Time",
+        "Forbes",
+        "Agence France-Presse",
+        "South China Morning Post",
     ]
 
 
@@ -235,7 +283,9 @@ def test_outlet_names_in_any_script_and_with_lower_case_words_match():
         "union's statement. 1News reported a smaller protest in Wellington."
     )
     assert list(mentions.sentences) == [
-        "Česká televize", "Česká tisková kancelář", "1News",
+        "Česká televize",
+        "Česká tisková kancelář",
+        "1News",
     ]
 
 
@@ -246,7 +296,9 @@ def test_people_who_speak_are_not_reported_as_unknown_outlets():
         "the same. Articles from Gull Bay Beacon and Reuters disagreed."
     )
     assert mentions.unmatched == [
-        "The Harbour Gazette", "Coast Times", "Gull Bay Beacon",
+        "The Harbour Gazette",
+        "Coast Times",
+        "Gull Bay Beacon",
     ]
     assert list(mentions.sentences) == ["Reuters"]
 
@@ -254,11 +306,12 @@ def test_people_who_speak_are_not_reported_as_unknown_outlets():
 def test_section_titles_are_told_from_short_paragraphs():
     sections = parse(document("harbour_titles.txt")).sections
     assert [s.heading for s in sections] == [
-        "Why the port looks to the U.S.", "Who pays for the dredging?",
+        "Why the port looks to the U.S.",
+        "Who pays for the dredging?",
     ]
     assert sections[0].paragraphs[1:] == [
         'She called the vote "a turning point."',
-        "The mayor: \"We cannot wait\"",
+        'The mayor: "We cannot wait"',
         "Harbour pilots were not consulted. Their union wants a seat on the board",
     ]
     assert sections[1].paragraphs[-1] == "The rest is still unclear"
@@ -274,7 +327,8 @@ def test_a_lone_section_title_without_text_is_still_refused():
 def test_questions_and_blurbs_may_repeat_earlier_headings():
     parsed = parse(document("harbour_titles.txt"))
     assert [q.question for q in parsed.questions] == [
-        "What's happened?", "How we got here?",
+        "What's happened?",
+        "How we got here?",
     ]
     assert parsed.topics[0].paragraphs == [
         "The Harbour Authority is the public body that runs the port.",

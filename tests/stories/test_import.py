@@ -10,7 +10,12 @@ from stories.services import import_explainer
 from tests.entities.factories import EntityFactory
 
 DOCUMENTS = Path(__file__).parent / "documents"
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_deb1a77cd77502f3.txt"
+SEED = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "seeds"
+    / "000_deb1a77cd77502f3.txt"
+)
 needs_seed = pytest.mark.skipif(
     not SEED.exists(), reason="the shared seed is only on dev and CI machines"
 )
@@ -19,7 +24,9 @@ needs_seed = pytest.mark.skipif(
 @needs_seed
 @pytest.mark.django_db
 def test_seed_imports_as_a_draft_with_every_part():
-    result = import_explainer(raw=SEED.read_bytes(), headline="Japan speeds up defence spending")
+    result = import_explainer(
+        raw=SEED.read_bytes(), headline="Japan speeds up defence spending"
+    )
     story = result.story
     assert result.created
     assert story.status == Story.Status.DRAFT
@@ -27,13 +34,23 @@ def test_seed_imports_as_a_draft_with_every_part():
     assert not story.headline_needs_review
     assert story.sections.count() == 5
     assert list(story.source_summaries.values_list("outlet__slug", flat=True)) == [
-        "japan-times", "independent", "south-china-morning-post", "bloomberg-news",
+        "japan-times",
+        "independent",
+        "south-china-morning-post",
+        "bloomberg-news",
     ]
     scmp = story.source_summaries.get(outlet__slug="south-china-morning-post")
     assert "The South China Morning Post emphasizes" in scmp.summary
-    assert story.faqs.get().question == "Why Is Japan Increasing Its Military Budget Now?"
-    assert [link.entity.name for link in story.storyentity_set.select_related("entity")] == [
-        "Peter Brian Hegseth", "Sanae Takaichi", "Donald John Trump", "Japan",
+    assert (
+        story.faqs.get().question == "Why Is Japan Increasing Its Military Budget Now?"
+    )
+    assert [
+        link.entity.name for link in story.storyentity_set.select_related("entity")
+    ] == [
+        "Peter Brian Hegseth",
+        "Sanae Takaichi",
+        "Donald John Trump",
+        "Japan",
     ]
 
 
@@ -93,7 +110,13 @@ def test_outlets_match_ignoring_case_accents_and_a_leading_the():
     Outlet.objects.create(name="The Daily Planet", short_forms="Planet")
     story = import_explainer(raw=(DOCUMENTS / "brazil_amazon.txt").read_bytes()).story
     slugs = set(story.source_summaries.values_list("outlet__slug", flat=True))
-    assert {"reuters", "folha-de-s-paulo", "le-monde", "el-pais", "daily-planet"} <= slugs
+    assert {
+        "reuters",
+        "folha-de-s-paulo",
+        "le-monde",
+        "el-pais",
+        "daily-planet",
+    } <= slugs
 
 
 @pytest.mark.django_db
@@ -104,8 +127,10 @@ def test_outlets_missing_from_the_registry_are_reported():
 
 @pytest.mark.django_db
 def test_imported_rich_text_is_escaped_not_executed():
-    raw = (DOCUMENTS / "brazil_amazon.txt").read_bytes().replace(
-        b"Critics argue", b"<script>alert(1)</script> Critics argue"
+    raw = (
+        (DOCUMENTS / "brazil_amazon.txt")
+        .read_bytes()
+        .replace(b"Critics argue", b"<script>alert(1)</script> Critics argue")
     )
     story = import_explainer(raw=raw).story
     body = story.sections.first().body
@@ -125,8 +150,12 @@ def test_malformed_document_saves_nothing():
 
 @pytest.mark.django_db
 def test_command_imports_good_files_and_refuses_bad_ones_with_reasons(capsys):
-    files = [DOCUMENTS / "brazil_amazon.txt", DOCUMENTS / "not_utf8.txt",
-             DOCUMENTS / "empty.txt", DOCUMENTS / "malformed_order.txt"]
+    files = [
+        DOCUMENTS / "brazil_amazon.txt",
+        DOCUMENTS / "not_utf8.txt",
+        DOCUMENTS / "empty.txt",
+        DOCUMENTS / "malformed_order.txt",
+    ]
     with pytest.raises(CommandError, match="3 of 4 files were refused"):
         call_command("import_story", *map(str, files))
     out, err = capsys.readouterr()

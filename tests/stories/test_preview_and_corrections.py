@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def json_ld(html, schema_type):
     """The structured-data item of schema_type on a page."""
-    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    block = re.search(
+        r'<script type="application/ld\+json">(.*?)</script>', html, re.S
+    ).group(1)
     data = json.loads(block)
     items = data if isinstance(data, list) else [data]
     return next(item for item in items if item["@type"] == schema_type)
@@ -30,12 +32,17 @@ def draft(reporter):
 
 
 def share(client, story, hours=24):
-    response = client.post(reverse("admin:stories_story_share", args=[story.pk]),
-                           {"hours": hours})
-    return re.search(r'value="(http://testserver/preview/[^"]+)"', response.content.decode()).group(1)
+    response = client.post(
+        reverse("admin:stories_story_share", args=[story.pk]), {"hours": hours}
+    )
+    return re.search(
+        r'value="(http://testserver/preview/[^"]+)"', response.content.decode()
+    ).group(1)
 
 
-def test_preview_button_renders_the_working_copy_in_the_public_template(client, reporter, draft):
+def test_preview_button_renders_the_working_copy_in_the_public_template(
+    client, reporter, draft
+):
     Story.objects.filter(pk=draft.pk).update(headline="Unsaved-to-revision headline")
     client.force_login(reporter)
     response = client.get(reverse("admin:stories_story_preview", args=[draft.pk]))
@@ -45,7 +52,9 @@ def test_preview_button_renders_the_working_copy_in_the_public_template(client, 
     assert "no-store" in response["Cache-Control"]
 
 
-def test_share_link_shows_the_draft_to_someone_without_an_account(client, reporter, draft):
+def test_share_link_shows_the_draft_to_someone_without_an_account(
+    client, reporter, draft
+):
     client.force_login(reporter)
     url = share(client, draft)
     client.logout()
@@ -55,7 +64,10 @@ def test_share_link_shows_the_draft_to_someone_without_an_account(client, report
     assert "Embargoed draft headline" in html
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert (
+        "no-store" in response["Cache-Control"]
+        and "private" in response["Cache-Control"]
+    )
 
 
 def test_share_link_is_pinned_to_the_revision_it_was_made_from(client, reporter, draft):
@@ -87,11 +99,14 @@ def test_revoked_link_shows_nothing(client, reporter, draft):
     assert "Embargoed draft headline" not in response.content.decode()
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
-    lambda token: token.replace(":", "x", 1),
-    lambda token: "not-a-token",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        lambda token: token.replace(":", "x", 1),
+        lambda token: "not-a-token",
+    ],
+)
 def test_tampered_link_shows_nothing(client, reporter, draft, tamper):
     client.force_login(reporter)
     url = share(client, draft)
@@ -101,12 +116,20 @@ def test_tampered_link_shows_nothing(client, reporter, draft, tamper):
     assert "Embargoed draft headline" not in response.content.decode()
 
 
-def test_a_link_for_another_key_cannot_be_forged_without_the_secret(client, draft, settings):
+def test_a_link_for_another_key_cannot_be_forged_without_the_secret(
+    client, draft, settings
+):
     from django.core import signing
 
-    PreviewLink.objects.create(story=draft, revision=draft.revisions.first(), key="k" * 32,
-                               expires_at=timezone.now() + timedelta(hours=1))
-    forged = signing.dumps({"k": "k" * 32}, key="not-the-secret", salt=services.PREVIEW_SALT)
+    PreviewLink.objects.create(
+        story=draft,
+        revision=draft.revisions.first(),
+        key="k" * 32,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    forged = signing.dumps(
+        {"k": "k" * 32}, key="not-the-secret", salt=services.PREVIEW_SALT
+    )
     assert client.get(reverse("stories:preview", args=[forged])).status_code == 404
 
 
@@ -114,17 +137,27 @@ def test_journalist_who_is_not_an_author_cannot_share(client, draft):
     from tests.stories.test_workflow import _journalist
 
     client.force_login(_journalist("outsider"))
-    response = client.post(reverse("admin:stories_story_share", args=[draft.pk]), {"hours": 24})
+    response = client.post(
+        reverse("admin:stories_story_share", args=[draft.pk]), {"hours": 24}
+    )
     assert response.status_code == 403
 
 
 def test_republishing_with_a_correction_shows_it_to_readers_in_order(client, editor):
     story = StoryFactory(published=True)
     first_published = story.first_published_at
-    services.publish_story(story=story, by=editor, correction_kind="correction",
-                           correction_text="The budget figure was for 2027, not 2026.")
-    services.publish_story(story=story, by=editor, correction_kind="update",
-                           correction_text="Adds the cabinet's approval.")
+    services.publish_story(
+        story=story,
+        by=editor,
+        correction_kind="correction",
+        correction_text="The budget figure was for 2027, not 2026.",
+    )
+    services.publish_story(
+        story=story,
+        by=editor,
+        correction_kind="update",
+        correction_text="Adds the cabinet's approval.",
+    )
     html = client.get(story.get_absolute_url()).content.decode()
     assert html.index("The budget figure was for 2027") < html.index("Adds the cabinet")
     assert "Corrections and updates" in html
@@ -138,10 +171,18 @@ def test_republishing_with_a_correction_shows_it_to_readers_in_order(client, edi
 def test_corrections_page_lists_all_newest_first_with_links(client, editor):
     older = StoryFactory(published=True)
     newer = StoryFactory(published=True)
-    services.publish_story(story=older, by=editor, correction_kind="clarification",
-                           correction_text="Older note.")
-    services.publish_story(story=newer, by=editor, correction_kind="correction",
-                           correction_text="Newer note.")
+    services.publish_story(
+        story=older,
+        by=editor,
+        correction_kind="clarification",
+        correction_text="Older note.",
+    )
+    services.publish_story(
+        story=newer,
+        by=editor,
+        correction_kind="correction",
+        correction_text="Newer note.",
+    )
     html = client.get(reverse("stories:corrections")).content.decode()
     assert html.index("Newer note.") < html.index("Older note.")
     assert f'href="{newer.get_absolute_url()}"' in html
@@ -149,10 +190,17 @@ def test_corrections_page_lists_all_newest_first_with_links(client, editor):
 
 def test_corrections_of_withdrawn_stories_leave_the_public_list(client, editor):
     story = StoryFactory(published=True)
-    services.publish_story(story=story, by=editor, correction_kind="correction",
-                           correction_text="Withdrawn story's note.")
+    services.publish_story(
+        story=story,
+        by=editor,
+        correction_kind="correction",
+        correction_text="Withdrawn story's note.",
+    )
     services.unpublish_story(story=story, by=editor, reason="Legal")
-    assert "Withdrawn story's note." not in client.get(reverse("stories:corrections")).content.decode()
+    assert (
+        "Withdrawn story's note."
+        not in client.get(reverse("stories:corrections")).content.decode()
+    )
 
 
 def test_a_correction_needs_a_live_story_and_text(editor):
@@ -160,8 +208,12 @@ def test_a_correction_needs_a_live_story_and_text(editor):
 
     story = StoryFactory()
     with pytest.raises(ValidationError):
-        services.publish_story(story=story, by=editor, correction_kind="correction",
-                               correction_text="First publication cannot carry one.")
+        services.publish_story(
+            story=story,
+            by=editor,
+            correction_kind="correction",
+            correction_text="First publication cannot carry one.",
+        )
     live = StoryFactory(published=True)
     with pytest.raises(ValidationError):
         services.publish_story(story=live, by=editor, correction_kind="correction")
@@ -185,7 +237,9 @@ def test_renamed_story_redirects_from_its_old_address(client, editor):
     assert response["Location"] == "/stories/a-better-address/"
 
 
-def test_preview_links_stop_working_when_the_story_is_withdrawn(client, editor, reporter):
+def test_preview_links_stop_working_when_the_story_is_withdrawn(
+    client, editor, reporter
+):
     story = StoryFactory(headline="Soon withdrawn draft")
     story.authors.add(reporter)
     services.publish_story(story=story, by=editor)
@@ -193,4 +247,7 @@ def test_preview_links_stop_working_when_the_story_is_withdrawn(client, editor, 
     assert client.get(reverse("stories:preview", args=[token])).status_code == 200
     services.unpublish_story(story=story, by=editor, reason="Legal")
     response = client.get(reverse("stories:preview", args=[token]))
-    assert response.status_code == 404 and "Soon withdrawn draft" not in response.content.decode()
+    assert (
+        response.status_code == 404
+        and "Soon withdrawn draft" not in response.content.decode()
+    )

@@ -43,7 +43,9 @@ def test_editing_a_live_story_changes_nothing_for_readers_until_republished(edit
     services.publish_story(story=story, by=editor)
     story.refresh_from_db()
     assert story.live_revision.content["headline"] == "A rewritten headline"
-    assert story.live_revision.content["sections"][0]["heading"] == "A rewritten section"
+    assert (
+        story.live_revision.content["sections"][0]["heading"] == "A rewritten section"
+    )
     assert story.revisions.count() == 2
 
 

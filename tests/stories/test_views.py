@@ -24,14 +24,17 @@ def h2s(html):
 
 def test_story_page_shows_every_part_in_the_formats_order(client):
     story = StoryFactory(
-        sections=2, sources=1, entities=[EntityFactory(name="Japan")],
-        faqs=[FAQFactory(question="Why now?")], published=True,
+        sections=2,
+        sources=1,
+        entities=[EntityFactory(name="Japan")],
+        faqs=[FAQFactory(question="Why now?")],
+        published=True,
     )
     response = client.get(story.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
     assert h2s(html)[: len(FORMAT_HEADINGS)] == FORMAT_HEADINGS
-    assert "<h3 id=\"analysis-1\">Angle 1</h3>" in html
+    assert '<h3 id="analysis-1">Angle 1</h3>' in html
     assert "Daily Example" in html and "Why now?" in html and ">Japan</a>" in html
     assert f'<meta name="description" content="{story.summary}">' in html
 
@@ -79,7 +82,9 @@ def test_plain_text_is_escaped_on_the_page(client):
 def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
     entities = EntityFactory.create_batch(20)
     faqs = FAQFactory.create_batch(3)
-    story = StoryFactory(sections=30, sources=12, entities=entities, faqs=faqs, published=True)
+    story = StoryFactory(
+        sections=30, sources=12, entities=entities, faqs=faqs, published=True
+    )
     # story with its live revision, its corrections, related stories
     with django_assert_max_num_queries(3):
         response = client.get(story.get_absolute_url())
@@ -127,7 +132,9 @@ def test_entity_page_query_count_is_flat(client, django_assert_max_num_queries):
         assert client.get(entity.get_absolute_url()).status_code == 200
 
 
-def test_faq_page_shows_question_answer_and_live_stories(client, django_assert_max_num_queries):
+def test_faq_page_shows_question_answer_and_live_stories(
+    client, django_assert_max_num_queries
+):
     faq = FAQFactory(question="What happens next?")
     StoryFactory(headline="Answering story", faqs=[faq], published=True)
     StoryFactory(headline="Secret draft", faqs=[faq])
@@ -144,7 +151,9 @@ def test_faq_only_in_drafts_has_no_public_page(client):
     assert client.get(faq.get_absolute_url()).status_code == 404
 
 
-def test_hero_image_is_served_in_responsive_modern_formats(client, editor, settings, tmp_path):
+def test_hero_image_is_served_in_responsive_modern_formats(
+    client, editor, settings, tmp_path
+):
     from django.core.files.storage import default_storage
 
     from tests.images import png_upload

@@ -44,7 +44,9 @@ def test_publication_is_posted_once_to_each_webhook_after_commit(
     url, received, _ = receiver
     settings.WEBHOOK_URLS = [url]
     queued = []
-    monkeypatch.setattr(tasks.deliver_webhook_task, "delay", lambda *a: queued.append(a))
+    monkeypatch.setattr(
+        tasks.deliver_webhook_task, "delay", lambda *a: queued.append(a)
+    )
     story = StoryFactory()
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_story(story=story, by=editor)
@@ -57,7 +59,9 @@ def test_publication_is_posted_once_to_each_webhook_after_commit(
     assert key == f"newsroom-transition-{payload['transition_id']}"
 
 
-def test_a_failing_webhook_raises_for_a_retry_and_records_the_error(receiver, editor, settings):
+def test_a_failing_webhook_raises_for_a_retry_and_records_the_error(
+    receiver, editor, settings
+):
     url, received, state = receiver
     state["fail"] = 1
     story = StoryFactory()
@@ -66,11 +70,17 @@ def test_a_failing_webhook_raises_for_a_retry_and_records_the_error(receiver, ed
     with pytest.raises(OSError):
         tasks.deliver_webhook_task.run(transition.pk, url)
     delivery = WebhookDelivery.objects.get()
-    assert delivery.attempts == 1 and delivery.delivered_at is None and "503" in delivery.last_error
+    assert (
+        delivery.attempts == 1
+        and delivery.delivered_at is None
+        and "503" in delivery.last_error
+    )
     assert tasks.deliver_webhook_task.run(transition.pk, url) is True
     assert len(received) == 1
 
 
 def test_a_webhook_that_keeps_failing_is_listed_for_editors(editor):
-    tasks.deliver_webhook_task.on_failure(OSError("refused"), "t-9", [1, "http://x"], {}, None)
+    tasks.deliver_webhook_task.on_failure(
+        OSError("refused"), "t-9", [1, "http://x"], {}, None
+    )
     assert FailedTask.objects.get().task_name == "stories.tasks.deliver_webhook_task"

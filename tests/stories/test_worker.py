@@ -45,7 +45,9 @@ def workers(queue, tmp_path):
 
 
 def publications(story):
-    return StoryTransition.objects.filter(story=story, to_status=Story.Status.PUBLISHED).count()
+    return StoryTransition.objects.filter(
+        story=story, to_status=Story.Status.PUBLISHED
+    ).count()
 
 
 def approved_story(editor, **kwargs):
@@ -56,7 +58,9 @@ def approved_story(editor, **kwargs):
 
 def schedule_in(story, editor, seconds):
     return services.take_action(
-        story=story, action="schedule", by=editor,
+        story=story,
+        action="schedule",
+        by=editor,
         scheduled_at=timezone.now() + timedelta(seconds=seconds),
     )
 
@@ -65,8 +69,12 @@ def test_real_worker_emails_the_author_when_an_editor_publishes(
     workers, editor, reporter, tmp_path
 ):
     mail = tmp_path / "mail"
-    workers(env={"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                 "EMAIL_FILE_PATH": str(mail)})
+    workers(
+        env={
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(mail),
+        }
+    )
     story = StoryFactory(headline="Worker-delivered story")
     story.authors.add(reporter)
 
@@ -99,7 +107,9 @@ def test_two_workers_and_duplicate_deliveries_publish_once(workers, editor):
     story = schedule_in(approved_story(editor), editor, 2)
     args = (story.pk, str(story.schedule_id))
     for _ in range(6):  # redelivered copies of the same timed task
-        tasks.publish_scheduled_story_task.apply_async(args=args, eta=story.scheduled_at)
+        tasks.publish_scheduled_story_task.apply_async(
+            args=args, eta=story.scheduled_at
+        )
     assert wait_for(lambda: Story.objects.get(pk=story.pk).is_live, timeout=30)
     # Let every copy run before counting.
     wait_for(lambda: False, timeout=4)
@@ -151,9 +161,21 @@ def own_redis(tmp_path):
 
     def start():
         return subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-             "--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     server = {"process": start(), "start": start, "url": f"redis://127.0.0.1:{port}/0"}
@@ -171,7 +193,9 @@ def _answers(port):
         return False
 
 
-def test_redis_restarted_while_stories_are_scheduled_loses_nothing(workers, editor, own_redis):
+def test_redis_restarted_while_stories_are_scheduled_loses_nothing(
+    workers, editor, own_redis
+):
     env = {**FAST_SWEEP, "REDIS_URL": own_redis["url"]}
     with broker(own_redis["url"]):
         running = [workers(beat=True, env=env)]

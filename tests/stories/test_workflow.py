@@ -14,10 +14,17 @@ S = Story.Status
 
 # A state each action can be taken from.
 SOURCE = {
-    "submit": S.DRAFT, "withdraw_submission": S.IN_REVIEW,
-    "request_changes": S.IN_REVIEW, "approve": S.IN_REVIEW, "schedule": S.APPROVED,
-    "unschedule": S.SCHEDULED, "publish": S.APPROVED, "republish": S.UNPUBLISHED,
-    "unpublish": S.PUBLISHED, "archive": S.UNPUBLISHED, "unarchive": S.ARCHIVED,
+    "submit": S.DRAFT,
+    "withdraw_submission": S.IN_REVIEW,
+    "request_changes": S.IN_REVIEW,
+    "approve": S.IN_REVIEW,
+    "schedule": S.APPROVED,
+    "unschedule": S.SCHEDULED,
+    "publish": S.APPROVED,
+    "republish": S.UNPUBLISHED,
+    "unpublish": S.PUBLISHED,
+    "archive": S.UNPUBLISHED,
+    "unarchive": S.ARCHIVED,
 }
 JOURNALIST_MAY = {"submit", "withdraw_submission"}
 
@@ -47,8 +54,11 @@ def kwargs_for(action):
 @pytest.mark.parametrize("role", ["author", "other_journalist", "editor"])
 def test_permission_matrix_through_the_service(action, role, reporter, editor):
     story = story_in(SOURCE[action], reporter)
-    actor = {"author": reporter, "editor": editor,
-             "other_journalist": _journalist("other")}[role]
+    actor = {
+        "author": reporter,
+        "editor": editor,
+        "other_journalist": _journalist("other"),
+    }[role]
     allowed = role == "editor" or (role == "author" and action in JOURNALIST_MAY)
     if allowed:
         services.take_action(story=story, action=action, by=actor, **kwargs_for(action))
@@ -56,7 +66,9 @@ def test_permission_matrix_through_the_service(action, role, reporter, editor):
         assert story.status == workflow.ACTIONS[action].target
     else:
         with pytest.raises(PermissionDenied):
-            services.take_action(story=story, action=action, by=actor, **kwargs_for(action))
+            services.take_action(
+                story=story, action=action, by=actor, **kwargs_for(action)
+            )
         assert Story.objects.get(pk=story.pk).status == SOURCE[action]
 
 
@@ -68,8 +80,12 @@ def _journalist(username):
     return user
 
 
-@pytest.mark.parametrize("action", ["publish", "schedule", "unpublish", "republish", "approve"])
-def test_journalist_cannot_take_editor_actions_with_a_crafted_post(client, reporter, action):
+@pytest.mark.parametrize(
+    "action", ["publish", "schedule", "unpublish", "republish", "approve"]
+)
+def test_journalist_cannot_take_editor_actions_with_a_crafted_post(
+    client, reporter, action
+):
     story = story_in(SOURCE[action], reporter)
     client.force_login(reporter)
     response = client.post(
@@ -84,8 +100,10 @@ def test_journalist_bulk_actions_are_not_offered_and_do_nothing(client, reporter
     story = story_in(S.APPROVED, reporter)
     client.force_login(reporter)
     for action in ("publish_selected", "approve_selected"):
-        client.post(reverse("admin:stories_story_changelist"),
-                    {"action": action, "_selected_action": [story.pk]})
+        client.post(
+            reverse("admin:stories_story_changelist"),
+            {"action": action, "_selected_action": [story.pk]},
+        )
     assert Story.objects.get(pk=story.pk).status == S.APPROVED
 
 
@@ -94,8 +112,12 @@ def test_a_status_field_posted_to_the_change_page_is_ignored(client, reporter):
     client.force_login(reporter)
     page = client.get(reverse("admin:stories_story_change", args=[story.pk]))
     data = form_data(page)
-    data.update(status=S.PUBLISHED, live_revision="1", public_slug="hijack",
-                headline="Edited headline")
+    data.update(
+        status=S.PUBLISHED,
+        live_revision="1",
+        public_slug="hijack",
+        headline="Edited headline",
+    )
     response = client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
     assert response.status_code == 302
     story.refresh_from_db()
@@ -125,15 +147,21 @@ def test_journalist_edits_only_stories_they_author(client, reporter):
 def test_every_move_is_recorded_and_shown_as_a_timeline(client, reporter, editor):
     story = story_in(S.DRAFT, reporter)
     services.take_action(story=story, action="submit", by=reporter)
-    services.take_action(story=story, action="request_changes", by=editor,
-                         comment="Needs a source for the budget figure")
+    services.take_action(
+        story=story,
+        action="request_changes",
+        by=editor,
+        comment="Needs a source for the budget figure",
+    )
     moves = list(StoryTransition.objects.filter(story=story).order_by("id"))
     assert [(m.from_status, m.to_status, m.by) for m in moves] == [
         (S.DRAFT, S.IN_REVIEW, reporter),
         (S.IN_REVIEW, S.CHANGES_REQUESTED, editor),
     ]
     client.force_login(editor)
-    page = client.get(reverse("admin:stories_story_change", args=[story.pk])).content.decode()
+    page = client.get(
+        reverse("admin:stories_story_change", args=[story.pk])
+    ).content.decode()
     assert "Needs a source for the budget figure" in page
 
 
@@ -180,13 +208,17 @@ def test_submission_emails_editors_and_changes_requested_emails_authors(
     services.take_action(story=story, action="submit", by=reporter)
     notify_transition_task(story.transitions.get(action="submit").pk)
     assert [m.to for m in mailoutbox] == [["editor@example.com"]]
-    services.take_action(story=story, action="request_changes", by=editor, comment="Fix")
+    services.take_action(
+        story=story, action="request_changes", by=editor, comment="Fix"
+    )
     notify_transition_task(story.transitions.get(action="request_changes").pk)
     assert mailoutbox[1].to == ["reporter@example.com"]
     assert "Fix" in mailoutbox[1].body
 
 
-def test_notification_failures_release_the_claim_for_a_retry(reporter, editor, monkeypatch):
+def test_notification_failures_release_the_claim_for_a_retry(
+    reporter, editor, monkeypatch
+):
     from stories import tasks
 
     story = story_in(S.DRAFT, reporter)
@@ -210,18 +242,20 @@ def test_desk_orders_the_review_queue_by_waiting_time(client, reporter, editor):
     services.take_action(story=second, action="submit", by=reporter)
     client.force_login(editor)
     html = client.get(reverse("admin:index")).content.decode()
-    assert "Awaiting review <span class=\"desk-count\">(2)</span>" in html
+    assert 'Awaiting review <span class="desk-count">(2)</span>' in html
     assert html.index(str(first)) < html.index(str(second))
 
 
 def test_journalists_desk_shows_their_drafts_and_requests(client, reporter, editor):
     draft = story_in(S.DRAFT, reporter)
     sent_back = story_in(S.IN_REVIEW, reporter)
-    services.take_action(story=sent_back, action="request_changes", by=editor, comment="x")
+    services.take_action(
+        story=sent_back, action="request_changes", by=editor, comment="x"
+    )
     client.force_login(reporter)
     html = client.get(reverse("admin:index")).content.decode()
-    assert "My drafts <span class=\"desk-count\">(1)</span>" in html
-    assert "Changes requested of me <span class=\"desk-count\">(1)</span>" in html
+    assert 'My drafts <span class="desk-count">(1)</span>' in html
+    assert 'Changes requested of me <span class="desk-count">(1)</span>' in html
     assert "Awaiting review" not in html
     assert str(draft) in html
 
@@ -229,20 +263,26 @@ def test_journalists_desk_shows_their_drafts_and_requests(client, reporter, edit
 def test_action_links_carry_the_version_the_editor_saw(client, reporter, editor):
     story = story_in(S.IN_REVIEW, reporter)
     client.force_login(editor)
-    page = client.get(reverse("admin:stories_story_change", args=[story.pk])).content.decode()
+    page = client.get(
+        reverse("admin:stories_story_change", args=[story.pk])
+    ).content.decode()
     seen = story.version
     assert f"/action/approve/?version={seen}" in page
     # The journalist saves after the editor read the page.
     locked = services.lock_story(story_id=story.pk, expected_version=seen)
     Story.objects.filter(pk=story.pk).update(headline="Unseen change")
     services.record_save(story=locked, by=reporter)
-    confirm = client.get(reverse("admin:stories_story_action", args=[story.pk, "approve"]),
-                         {"version": seen})
+    confirm = client.get(
+        reverse("admin:stories_story_action", args=[story.pk, "approve"]),
+        {"version": seen},
+    )
     from tests.admin_forms import form_data  # noqa: F401
 
     assert f'name="version" value="{seen}"' in confirm.content.decode()
-    response = client.post(reverse("admin:stories_story_action", args=[story.pk, "approve"]),
-                           {"version": seen})
+    response = client.post(
+        reverse("admin:stories_story_action", args=[story.pk, "approve"]),
+        {"version": seen},
+    )
     assert "changed while you were deciding" in response.content.decode()
     assert Story.objects.get(pk=story.pk).status == S.IN_REVIEW
 
@@ -251,8 +291,10 @@ def test_bulk_publish_takes_only_approved_stories(client, reporter, editor):
     draft = story_in(S.DRAFT, reporter)
     approved = story_in(S.APPROVED, reporter)
     client.force_login(editor)
-    client.post(reverse("admin:stories_story_changelist"),
-                {"action": "publish_selected", "_selected_action": [draft.pk, approved.pk]})
+    client.post(
+        reverse("admin:stories_story_changelist"),
+        {"action": "publish_selected", "_selected_action": [draft.pk, approved.pk]},
+    )
     assert not Story.objects.get(pk=draft.pk).is_live
     assert Story.objects.get(pk=approved.pk).is_live
 
@@ -278,6 +320,8 @@ def test_publishing_after_the_expiry_time_is_refused(editor, reporter):
     from django.utils import timezone
 
     story = story_in(S.APPROVED, reporter)
-    Story.objects.filter(pk=story.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    Story.objects.filter(pk=story.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     with pytest.raises(ValidationError, match="expiry"):
         services.take_action(story=story, action="publish", by=editor)

@@ -10,15 +10,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--timeout", type=float, default=2.0,
-                            help="Seconds to wait for workers to answer a ping.")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=2.0,
+            help="Seconds to wait for workers to answer a ping.",
+        )
 
     def handle(self, *args, timeout, **options):
         status = scheduler_status(ping_timeout=timeout)
         self.stdout.write(f"workers: {', '.join(status.workers) or 'none answering'}")
         last = status.last_sweep_at.isoformat() if status.last_sweep_at else "never"
-        self.stdout.write(f"beat: {'alive' if status.beat_alive else 'NOT RUNNING'} "
-                          f"(last sweep {last})")
+        self.stdout.write(
+            f"beat: {'alive' if status.beat_alive else 'NOT RUNNING'} "
+            f"(last sweep {last})"
+        )
         if status.oldest_overdue_by is None:
             self.stdout.write("overdue: none")
         else:

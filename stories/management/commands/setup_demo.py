@@ -33,7 +33,9 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             users = self._accounts()
-            created = self._content(journalist=users["journalist"], editor=users["editor"])
+            created = self._content(
+                journalist=users["journalist"], editor=users["editor"]
+            )
         self.stdout.write(
             f"Demo content ready ({created} new stories).\n\n"
             f"  Site:  {settings.SITE_URL}/\n"
@@ -41,7 +43,9 @@ class Command(BaseCommand):
         )
         for username, password, group, *_ in DEMO_ACCOUNTS:
             role = group or "superuser"
-            self.stdout.write(f"  {role:<12} username {username:<11} password {password}")
+            self.stdout.write(
+                f"  {role:<12} username {username:<11} password {password}"
+            )
         self.stdout.write("")
 
     def _accounts(self):
