@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "taggit",
     "django_ckeditor_5",
+    "axes",
     "entities",
     "stories",
 ]
@@ -103,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.middleware.AdminNoStoreMiddleware",
     "newsroom.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes requires: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -169,6 +172,20 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 # cache generation this often: the most an invalidation can lag.
 PAGE_CACHE_RECHECK_MS = env_int("PAGE_CACHE_RECHECK_MS", 250)
 PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 500)
+
+# Failed logins are counted per username and address: five in a row lock that
+# pair out for fifteen minutes (django-axes), and each is kept for audit in
+# the admin under "Axes".
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else None
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -591,7 +591,37 @@ class StoryAdmin(admin.ModelAdmin):
         )
 
 
-class PublicContentEditing:
+def stories_showing(objs):
+    """Published stories whose live text shows any of objs (topics, FAQs or
+    outlets), for refusing their deletion."""
+    from .models import Outlet
+
+    live = Story.objects.published().select_related("live_revision")
+    found = []
+    for obj in objs:
+        if isinstance(obj, Outlet):
+            shown = live.filter(source_summaries__outlet=obj).distinct()
+        else:
+            shown = live.filter(live_revision__in=obj.story_revisions.all())
+        found += [
+            f"{obj}: used by the published story \u201c{story}\u201d"
+            for story in shown[:20]
+        ]
+    return found
+
+
+class RefuseDeletingWhatReadersSee:
+    """Deleting a topic, FAQ or outlet that a published story shows is
+    refused, naming the stories, instead of silently breaking them."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return deleted, counts, perms_needed, [*protected, *stories_showing(objs)]
+
+
+class PublicContentEditing(RefuseDeletingWhatReadersSee):
     """A topic or FAQ that published stories link to is public: only editors
     change it, so a journalist's edit cannot reach readers unreviewed."""
 
@@ -629,7 +659,7 @@ class PublicContentEditing:
 
 
 @admin.register(Outlet)
-class OutletAdmin(admin.ModelAdmin):
+class OutletAdmin(RefuseDeletingWhatReadersSee, admin.ModelAdmin):
     list_display = ["name", "short_forms_display", "country", "language", "homepage"]
     list_filter = ["country", "language"]
     search_fields = ["name", "short_forms", "slug"]

@@ -9,8 +9,11 @@ def grant(apps, schema_editor):
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    edit_any = Permission.objects.get(content_type__app_label="stories", codename="edit_any_story")
-    Group.objects.get(name="Editors").permissions.add(edit_any)
+    editors = Group.objects.get(name="Editors")
+    for codename in ("edit_any_story", "delete_outlet"):
+        editors.permissions.add(
+            Permission.objects.get(content_type__app_label="stories", codename=codename)
+        )
 
 
 class Migration(migrations.Migration):
