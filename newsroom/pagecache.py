@@ -19,9 +19,12 @@ import pickle
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.cache import patch_cache_control
 
@@ -128,9 +131,8 @@ def _key(scheme, host, path, query) -> str:
     return f"newsroom:page:{digest}"
 
 
-def _scheme(environ) -> str:
+def _scheme(environ, proxy) -> str:
     """The request's scheme as Django would see it (behind a TLS proxy too)."""
-    proxy = settings.SECURE_PROXY_SSL_HEADER
     if proxy:
         header, secure_value = proxy
         if environ.get(header, "").split(",")[0].strip() == secure_value:
@@ -218,6 +220,66 @@ class PageCacheMiddleware:
             logger.warning("Could not store a page in the cache", exc_info=True)
 
 
+@dataclass(frozen=True)
+class Hit:
+    """A stored page prepared once for answering: the status line and header
+    lists are built when it is loaded, not on every request."""
+
+    status: str
+    headers: list
+    etag: str | None
+    not_modified_headers: list
+    body: bytes
+
+    @classmethod
+    def from_entry(cls, status, reason, headers, body):
+        marked = [*headers, ("X-Cache", "HIT")]
+        kept = [
+            (k, v)
+            for k, v in marked
+            if k.lower()
+            in ("etag", "cache-control", "vary", "last-modified", "x-cache")
+        ]
+        etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        return cls(f"{status} {reason}", marked, etag, kept, body)
+
+
+@dataclass(frozen=True)
+class _Config:
+    """Settings the hit path reads, fetched once per process: LazySettings
+    attribute access costs more than the rest of a hit."""
+
+    enabled: bool
+    allowed_hosts: tuple
+    ssl_redirect: bool
+    proxy_ssl_header: tuple | None
+    session_cookie: str
+    known_hosts: dict
+
+
+_config_cache: list = []
+
+
+def _config() -> _Config:
+    if not _config_cache:
+        _config_cache.append(
+            _Config(
+                enabled=enabled(),
+                allowed_hosts=tuple(settings.ALLOWED_HOSTS),
+                ssl_redirect=settings.SECURE_SSL_REDIRECT,
+                proxy_ssl_header=settings.SECURE_PROXY_SSL_HEADER,
+                session_cookie=f"{settings.SESSION_COOKIE_NAME}=",
+                known_hosts={},
+            )
+        )
+    return _config_cache[0]
+
+
+@receiver(setting_changed)
+def _forget_config(**kwargs):
+    _config_cache.clear()
+
+
 class PageCacheApp:
     """WSGI wrapper answering cache hits with the stored bytes."""
 
@@ -225,35 +287,49 @@ class PageCacheApp:
         self.application = application
 
     def __call__(self, environ, start_response):
-        if enabled():
-            hit = self._lookup(environ)
+        config = _config()
+        if config.enabled:
+            hit = self._lookup(environ, config)
             if hit is not None:
-                return self._answer(environ, start_response, *hit)
+                return self._answer(environ, start_response, hit)
         return self.application(environ, start_response)
 
-    def _lookup(self, environ):
+    def _host_allowed(self, host, config) -> bool:
+        allowed = config.known_hosts.get(host)
+        if allowed is None:
+            domain, _port = split_domain_port(host)
+            allowed = bool(domain) and validate_host(domain, config.allowed_hosts)
+            if len(config.known_hosts) < 1000:  # hosts come from requests
+                config.known_hosts[host] = allowed
+        return allowed
+
+    def _lookup(self, environ, config):
         method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return None
         path = environ.get("PATH_INFO", "/")
-        if not _is_public_request(method, path, environ.get("HTTP_COOKIE", "")):
+        if path.startswith(PRIVATE_PREFIXES):
+            return None
+        # A session cookie means staff may be looking: never share their pages.
+        if config.session_cookie in environ.get("HTTP_COOKIE", ""):
             return None
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        domain, _port = split_domain_port(host)
-        if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        if not self._host_allowed(host, config):
             # Unknown hosts go through Django, which refuses them.
             return None
-        scheme = _scheme(environ)
-        if settings.SECURE_SSL_REDIRECT and scheme != "https":
+        scheme = _scheme(environ, config.proxy_ssl_header)
+        if config.ssl_redirect and scheme != "https":
             return None  # Django redirects it to https
         query = environ.get("QUERY_STRING", "")
-        if not _cacheable_query(query):
+        if query and not _cacheable_query(query):
             return None
         key = _key(scheme, host, path, query)
         try:
             client = _client()
             generation = local_pages.current_generation(client)
-            page = local_pages.get(key, generation)
-            if page is not None:
-                return page
+            hit = local_pages.get(key, generation)
+            if hit is not None:
+                return hit
             entry = client.get(key)
         except redis.RedisError:
             local_pages.clear()
@@ -263,20 +339,15 @@ class PageCacheApp:
         stored_generation, *page = pickle.loads(entry)
         if stored_generation != generation:
             return None
-        local_pages.put(key, page, generation)
-        return page
+        hit = Hit.from_entry(*page)
+        local_pages.put(key, hit, generation)
+        return hit
 
-    def _answer(self, environ, start_response, status, reason, headers, body):
-        etag = next((v for k, v in headers if k.lower() == "etag"), None)
-        if etag and etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            kept = [
-                (k, v)
-                for k, v in headers
-                if k.lower() in ("etag", "cache-control", "vary", "last-modified")
-            ]
-            start_response("304 Not Modified", kept + [("X-Cache", "HIT")])
+    def _answer(self, environ, start_response, hit):
+        if hit.etag and hit.etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 Not Modified", hit.not_modified_headers)
             return [b""]
-        start_response(f"{status} {reason}", headers + [("X-Cache", "HIT")])
+        start_response(hit.status, hit.headers)
         if environ.get("REQUEST_METHOD") == "HEAD":
             return [b""]
-        return [body]
+        return [hit.body]
