@@ -355,3 +355,5 @@ EMAIL_BACKEND = env_str(
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
 LOGIN_URL = "admin:login"
+# export_content writes times to the microsecond (see newsroom/serializers.py).
+SERIALIZATION_MODULES = {"exact-json": "newsroom.serializers"}
