@@ -1,4 +1,9 @@
+import logging
+
+from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+logger = logging.getLogger(__name__)
 
 
 class AdminNoStoreMiddleware:
@@ -49,4 +54,28 @@ class SecurityHeadersMiddleware:
         )
         response.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database cannot be reached, answer 503 with a short page at
+    once instead of a 500. Django reconnects by itself (CONN_HEALTH_CHECKS)
+    when the database returns; the process needs no restart."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+        from django.template.loader import render_to_string
+
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable: %s", exception)
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        add_never_cache_headers(response)
         return response

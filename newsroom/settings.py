@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.middleware.AdminNoStoreMiddleware",
     "newsroom.middleware.SecurityHeadersMiddleware",
+    "newsroom.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -32,6 +34,8 @@ from .models import (
     StoryRevision,
     hero_image_url,
 )
+
+logger = logging.getLogger(__name__)
 
 # A link typed without a scheme means https (Django 6's default, chosen now).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
@@ -256,15 +260,20 @@ class StoryAdmin(admin.ModelAdmin):
         """Record that this user has the story open; return who else has."""
         key = _presence_key(story.pk)
         now = timezone.now().timestamp()
-        seen = cache.get(key) or {}
         name = request.user.get_full_name() or request.user.get_username()
-        seen = {
-            user: (label, at)
-            for user, (label, at) in seen.items()
-            if now - at < PRESENCE_SECONDS
-        }
-        seen[str(request.user.pk)] = (name, now)
-        cache.set(key, seen, PRESENCE_SECONDS)
+        try:
+            seen = cache.get(key) or {}
+            seen = {
+                user: (label, at)
+                for user, (label, at) in seen.items()
+                if now - at < PRESENCE_SECONDS
+            }
+            seen[str(request.user.pk)] = (name, now)
+            cache.set(key, seen, PRESENCE_SECONDS)
+        except Exception:
+            # Presence is a courtesy: with Redis down the admin still works.
+            logger.warning("Presence is unavailable", exc_info=True)
+            return []
         return sorted(
             label for user, (label, _) in seen.items() if user != str(request.user.pk)
         )

@@ -1,0 +1,38 @@
+"""Failing services: readers get a fast 503 while the database is away, and
+the admin keeps working without Redis."""
+
+import pytest
+from django.db import OperationalError
+
+from stories.models import Story
+from tests.stories.factories import StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unreachable_database_answers_503_with_a_page(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(Story.objects, "published", unreachable)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "Temporarily unavailable" in response.content.decode()
+
+
+def test_the_admin_change_page_works_with_redis_down(
+    client, editor, settings, tmp_path
+):
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path)  # never started: nothing listens there
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+        }
+    }
+    story = StoryFactory()
+    client.force_login(editor)
+    assert client.get(f"/admin/stories/story/{story.pk}/change/").status_code == 200
