@@ -21,7 +21,11 @@ def test_metadata_is_stripped_and_the_name_is_random():
     exif = Image.Exif()
     exif[0x010F] = "Secret Camera Maker"  # Make
     exif[0x0131] = "Editing Software 1.0"  # Software
-    cleaned = clean_image(upload(image, "JPEG", name="holiday", exif=exif.tobytes()))
+    original = upload(image, "JPEG", name="holiday", exif=exif.tobytes())
+    with Image.open(io.BytesIO(original.read())) as sent:
+        assert sent.getexif()[0x010F] == "Secret Camera Maker"
+    original.seek(0)
+    cleaned = clean_image(original)
     assert "holiday" not in cleaned.name and cleaned.name.endswith(".jpg")
     with Image.open(io.BytesIO(cleaned.read())) as stored:
         assert not stored.getexif()
