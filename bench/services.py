@@ -165,3 +165,34 @@ def production_like_django(services: Services, **extra) -> dict:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
     return env
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict:
+    """Load url with wrk (2 threads, closed loop) and read its summary:
+    requests per second, p50/p99 in ms, total requests, and errors (non-2xx
+    or 3xx answers plus socket errors)."""
+    import re
+
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+
+    def percentile(label):
+        value, unit = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": percentile("50"),
+        "p99": percentile("99"),
+        "errors": (int(non2xx.group(1)) if non2xx else 0)
+        + (sum(int(n) for n in sockets.groups()) if sockets else 0),
+    }

@@ -29,32 +29,10 @@ from bench.services import (  # noqa: E402
     free_port,
     production_like_django,
     wait_for_port,
+    wrk,
 )
 
 WORKERS = 2  # one per core
-
-
-def wrk(url, seconds, connections):
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-
-    def pct(label):
-        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value if unit == "ms" else value * 1000
-
-    return {
-        "rps": rps,
-        "p50": pct("50"),
-        "p99": pct("99"),
-        "errors": int(non2xx.group(1)) if non2xx else 0,
-    }
 
 
 def peak_rss_mb(pid):

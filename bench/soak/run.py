@@ -10,8 +10,6 @@ editorial activity.
 """
 
 import argparse
-import os
-import re
 import subprocess
 import sys
 import threading
@@ -26,39 +24,8 @@ from bench.services import (  # noqa: E402
     free_port,
     production_like_django,
     wait_for_port,
+    wrk,
 )
-
-
-def wrk(url, seconds, connections):
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    socket_errors = sum(int(g) for g in errors.groups()) if errors else 0
-
-    def pct(label):
-        value, unit = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return (
-            float(value) / 1000
-            if unit == "us"
-            else float(value) * (1000 if unit == "s" else 1)
-        )
-
-    return {
-        "rps": rps,
-        "requests": total,
-        "p50": pct("50"),
-        "p99": pct("99"),
-        "errors": (int(non2xx.group(1)) if non2xx else 0) + socket_errors,
-    }
 
 
 def main():
