@@ -281,62 +281,42 @@ class StoryAdmin(admin.ModelAdmin):
     # Extra pages -------------------------------------------------------------
 
     def get_urls(self):
-        def view(name, func):
-            return self.admin_site.admin_view(func)
-
-        return [
-            path(
-                "schedule/",
-                view("schedule", self.schedule_view),
-                name="stories_story_schedule",
-            ),
-            path(
+        pages = [
+            ("schedule/", self.schedule_view, "stories_story_schedule"),
+            (
                 "<int:object_id>/action/<str:action>/",
-                view("action", self.action_view),
-                name="stories_story_action",
+                self.action_view,
+                "stories_story_action",
             ),
-            path(
-                "<int:object_id>/preview/",
-                view("preview", self.preview_view),
-                name="stories_story_preview",
-            ),
-            path(
+            ("<int:object_id>/preview/", self.preview_view, "stories_story_preview"),
+            (
                 "<int:object_id>/revisions/",
-                view("revisions", self.revisions_view),
-                name="stories_story_revisions",
+                self.revisions_view,
+                "stories_story_revisions",
             ),
-            path(
+            (
                 "<int:object_id>/revisions/compare/",
-                view("compare", self.compare_view),
-                name="stories_story_compare",
+                self.compare_view,
+                "stories_story_compare",
             ),
-            path(
+            (
                 "<int:object_id>/revisions/<int:revision_id>/restore/",
-                view("restore", self.restore_view),
-                name="stories_story_restore",
+                self.restore_view,
+                "stories_story_restore",
             ),
-            path(
-                "<int:object_id>/share/",
-                view("share", self.share_view),
-                name="stories_story_share",
-            ),
-            path(
+            ("<int:object_id>/share/", self.share_view, "stories_story_share"),
+            (
                 "<int:object_id>/share/<int:link_id>/revoke/",
-                view("revoke", self.revoke_link_view),
-                name="stories_story_revoke_link",
+                self.revoke_link_view,
+                "stories_story_revoke_link",
             ),
-            path(
-                "<int:object_id>/autosave/",
-                view("autosave", self.autosave_view),
-                name="stories_story_autosave",
-            ),
-            path(
-                "<int:object_id>/presence/",
-                view("presence", self.presence_view),
-                name="stories_story_presence",
-            ),
-            *super().get_urls(),
+            ("<int:object_id>/autosave/", self.autosave_view, "stories_story_autosave"),
+            ("<int:object_id>/presence/", self.presence_view, "stories_story_presence"),
         ]
+        return [
+            path(route, self.admin_site.admin_view(view), name=name)
+            for route, view, name in pages
+        ] + super().get_urls()
 
     def schedule_view(self, request):
         """Upcoming publications and expiries, by day and hour, for editors."""
