@@ -28,28 +28,32 @@ class StorySitemap(Sitemap):
         return story.last_published_at
 
 
-class EntitySitemap(Sitemap):
+class PublicReferenceSitemap(Sitemap):
+    """Topics and FAQs that a published story links to."""
+
     changefreq = "daily"
     priority = 0.5
     limit = 50_000
+    model = None
+    order_by = ()
 
     def items(self):
-        return Entity.objects.public().order_by("name", "pk")
+        return self.model.objects.public().order_by(*self.order_by, "pk")
 
-    def lastmod(self, entity):
-        return entity.updated_at
+    def lastmod(self, obj):
+        return obj.updated_at
 
 
-class FAQSitemap(Sitemap):
+class EntitySitemap(PublicReferenceSitemap):
+    model = Entity
+    order_by = ("name",)
+
+
+class FAQSitemap(PublicReferenceSitemap):
+    model = FAQ
+    order_by = ("question",)
     changefreq = "weekly"
     priority = 0.4
-    limit = 50_000
-
-    def items(self):
-        return FAQ.objects.public().order_by("question", "pk")
-
-    def lastmod(self, faq):
-        return faq.updated_at
 
 
 class TagSitemap(Sitemap):

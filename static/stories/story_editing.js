@@ -49,8 +49,7 @@
       status.textContent = "Unsaved changes kept at " + time + "." +
         (result.stale ? " Someone else has saved this story since you opened it." : "");
     }).catch(function () {
-      status.textContent = "Could not keep your unsaved changes on the server (signed out or offline); keep this tab open and save soon.";
-      try { localStorage.setItem("story-autosave:" + autosaveUrl, body); } catch (e) { /* storage full or disabled */ }
+      status.textContent = "Could not keep your unsaved changes on the server (signed out or offline): keep this tab open, sign in again in another tab, then save.";
     });
   }
 

@@ -1,9 +1,6 @@
 """Real Celery worker processes, on the broker the settings choose: Redis
 where REDIS_URL is set (CI), the embedded filesystem broker otherwise."""
 
-import shutil
-import socket
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -14,6 +11,7 @@ from django.utils import timezone
 from newsroom import celery_app
 from stories import services, tasks
 from stories.models import Story, StoryTransition
+from tests.redis_server import RedisServer
 from tests.stories.factories import StoryFactory
 from tests.workers import Worker, broker, own_queue, wait_for
 
@@ -146,65 +144,24 @@ def test_overdue_stories_publish_when_the_worker_comes_back_and_editors_are_told
     assert "the scheduler missed it" in client.get("/admin/").content.decode()
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def own_redis(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("needs redis-server: `apt-get install redis-server` (.ci/run does)")
-    port = _free_port()
-
-    def start():
-        return subprocess.Popen(
-            [
-                binary,
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    server = {"process": start(), "start": start, "url": f"redis://127.0.0.1:{port}/0"}
-    wait_for(lambda: _answers(port), timeout=10)
+    server = RedisServer(tmp_path).start()
     yield server
-    server["process"].terminate()
-    server["process"].wait(timeout=10)
-
-
-def _answers(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+    server.stop()
 
 
 def test_redis_restarted_while_stories_are_scheduled_loses_nothing(
     workers, editor, own_redis
 ):
-    env = {**FAST_SWEEP, "REDIS_URL": own_redis["url"]}
-    with broker(own_redis["url"]):
+    env = {**FAST_SWEEP, "REDIS_URL": own_redis.url}
+    with broker(own_redis.url):
         running = [workers(beat=True, env=env)]
         stories = [schedule_in(approved_story(editor), editor, 4 + n) for n in range(3)]
         wait_for(lambda: False, timeout=1)
-        own_redis["process"].terminate()  # queued messages are gone with it
-        own_redis["process"].wait(timeout=10)
+        own_redis.stop()  # queued messages are gone with it
         wait_for(lambda: False, timeout=1)
-        own_redis["process"] = own_redis["start"]()
+        own_redis.start()
 
         def all_live():
             # kombu's Redis transport can exit the worker when the broker

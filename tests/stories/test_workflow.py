@@ -276,8 +276,6 @@ def test_action_links_carry_the_version_the_editor_saw(client, reporter, editor)
         reverse("admin:stories_story_action", args=[story.pk, "approve"]),
         {"version": seen},
     )
-    from tests.admin_forms import form_data  # noqa: F401
-
     assert f'name="version" value="{seen}"' in confirm.content.decode()
     response = client.post(
         reverse("admin:stories_story_action", args=[story.pk, "approve"]),
