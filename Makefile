@@ -43,6 +43,7 @@ $(AXE):
 		|| echo "npm could not install axe-core: accessibility tests will say so"
 
 test: install dirs $(AXE)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

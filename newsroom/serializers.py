@@ -7,8 +7,10 @@ special: Django's JSON deserialiser reads the full ISO times.
 
 import datetime
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.core.serializers.json import Deserializer  # noqa: F401
+from django.core.serializers.json import (
+    Deserializer,  # noqa: F401
+    DjangoJSONEncoder,
+)
 from django.core.serializers.json import Serializer as JSONSerializer
 
 

@@ -141,7 +141,8 @@ def alerts_for(user) -> list[str]:
     )
     for transition in late:
         alerts.append(
-            f"\u201c{transition.story}\u201d was {transition.get_to_status_display().lower()} "
+            f"\u201c{transition.story}\u201d was "
+            f"{transition.get_to_status_display().lower()} "
             f"{transition.late_by.total_seconds():.0f} s late: the scheduler missed it."
         )
     failed = FailedTask.objects.filter(resolved_at__isnull=True).count()

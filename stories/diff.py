@@ -143,9 +143,14 @@ def diff_contents(old: dict, new: dict) -> list[FieldDiff]:
                 )
             )
     if old.get("hero_image") != new.get("hero_image"):
-        describe = lambda h: (
-            f"{h['name']} \u2014 {h['alt']} {h['caption']} {h['credit']}" if h else ""
-        )  # noqa: E731
+
+        def describe(h):
+            return (
+                f"{h['name']} \u2014 {h['alt']} {h['caption']} {h['credit']}"
+                if h
+                else ""
+            )
+
         diffs.append(
             FieldDiff(
                 FIELD_LABELS["hero_image"],

@@ -14,7 +14,7 @@ class StoryAdminForm(forms.ModelForm):
 
     class Meta:
         model = Story
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - StoryAdmin's fieldsets choose
         widgets = {"summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):

@@ -423,7 +423,8 @@ class StoryRevision(models.Model):
         indexes = [models.Index(fields=["story", "-id"])]
 
     def __str__(self):
-        return f"Revision {self.pk} ({self.get_kind_display().lower()}, version {self.version})"
+        kind = self.get_kind_display().lower()
+        return f"Revision {self.pk} ({kind}, version {self.version})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -554,6 +555,9 @@ class AutosaveDraft(models.Model):
                 fields=["story", "user"], name="one_autosave_per_user"
             )
         ]
+
+    def __str__(self):
+        return f"Autosave of story {self.story_id} by user {self.user_id}"
 
 
 class FailedTask(models.Model):

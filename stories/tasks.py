@@ -82,7 +82,8 @@ def notify_transition_task(transition_id: int) -> int:
         else "The system"
     )
     headline = story.headline or "Untitled story"
-    subject = f"[{settings.SITE_NAME}] {headline}: {transition.get_to_status_display().lower()}"
+    status = transition.get_to_status_display().lower()
+    subject = f"[{settings.SITE_NAME}] {headline}: {status}"
     body = (
         f"{who} moved \u201c{headline}\u201d from "
         f"{transition.get_from_status_display().lower()} to "

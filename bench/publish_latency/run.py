@@ -223,7 +223,8 @@ def main():
         )
     if delays and base_delays:
         print(
-            f"ratio scheduled/baseline p50 {statistics.median(delays) / statistics.median(base_delays):.2f}, "
+            "ratio scheduled/baseline p50 "
+            f"{statistics.median(delays) / statistics.median(base_delays):.2f}, "
             f"p99 {percentile(delays, 0.99) / percentile(base_delays, 0.99):.2f}"
         )
     print(f"missed {len(missed)}, doubled {doubled}, caught late by the sweep {late}")

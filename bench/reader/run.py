@@ -238,8 +238,8 @@ http {{
 
     print(
         f"bench/reader: {WORKERS} workers per server, wrk -t2 -c{args.connections} "
-        f"-d{args.seconds}s on 127.0.0.1, {'PostgreSQL' if 'postgres' in database_url else 'SQLite'}"
-        " + Redis"
+        f"-d{args.seconds}s on 127.0.0.1, "
+        f"{'PostgreSQL' if 'postgres' in database_url else 'SQLite'} + Redis"
     )
     print(
         f"{'server':10}{'mode':11}{'page':8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
@@ -282,7 +282,8 @@ def load_content():
     for n in range(300):
         story = Story.objects.create(
             headline=f"Defence explainer number {n}",
-            summary="Governments are spending more on defence; this explains why and what follows.",
+            summary="Governments are spending more on defence; "
+            "this explains why and what follows.",
             papers_overview="<p>Coverage differed in emphasis.</p>" * 3,
             background="<p>Tensions have grown for a decade.</p>" * 3,
         )

@@ -40,7 +40,9 @@ def full_story_form(**overrides):
         "sections-0-body": "<p>Later.</p>",
         "sections-1-position": "0",
         "sections-1-heading": "First angle",
-        "sections-1-body": '<p onclick="steal()">Safe <script>alert(1)</script>text</p>',
+        "sections-1-body": (
+            '<p onclick="steal()">Safe <script>alert(1)</script>text</p>'
+        ),
         **management("source_summaries", 1),
         "source_summaries-0-position": "0",
         "source_summaries-0-outlet": str(outlet.pk),

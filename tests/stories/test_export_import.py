@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def snapshot():
     """Everything export_content covers, as comparable data."""
-    from stories.management.commands.export_content import CONTENT_MODELS
     from django.apps import apps
+
+    from stories.management.commands.export_content import CONTENT_MODELS
 
     data = {}
     for label in CONTENT_MODELS:

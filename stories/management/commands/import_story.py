@@ -62,18 +62,21 @@ class Command(BaseCommand):
             if result.created:
                 imported.append(path)
                 self.stdout.write(
-                    f"{prefix}: imported as draft \u201c{story.headline}\u201d (id {story.pk})"
+                    f"{prefix}: imported as draft "
+                    f"\u201c{story.headline}\u201d (id {story.pk})"
                 )
             else:
                 present.append(path)
                 self.stdout.write(
-                    f"{prefix}: already imported as \u201c{story.headline}\u201d (id {story.pk})"
+                    f"{prefix}: already imported as "
+                    f"\u201c{story.headline}\u201d (id {story.pk})"
                 )
             for warning in result.warnings:
                 self.stdout.write(f"    warning: {warning}")
             if result.created and story.headline_needs_review:
                 self.stdout.write(
-                    "    note: headline derived from the summary; an editor should rewrite it"
+                    "    note: headline derived from the summary; "
+                    "an editor should rewrite it"
                 )
         self.stdout.write(
             f"\n{len(imported)} imported, {len(present)} already present, "
