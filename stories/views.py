@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -30,7 +30,9 @@ def _page(request, queryset, per_page=STORIES_PER_PAGE):
     number = request.GET.get("page") or 1
     try:
         return paginator.page(number)
-    except Exception:
+    except InvalidPage:
+        # Only a bad page number is a 404: a database error must reach
+        # DatabaseUnavailableMiddleware and give the 503 page.
         raise Http404("No such page.") from None
 
 

@@ -21,6 +21,20 @@ def test_an_unreachable_database_answers_503_with_a_page(client, monkeypatch):
     assert "Temporarily unavailable" in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/", "/search/?q=defence", "/corrections/"])
+def test_a_database_error_while_paginating_is_a_503_not_a_404(
+    client, monkeypatch, path
+):
+    """A 404 would tell readers, crawlers and CDNs the page is gone."""
+    from django.core.paginator import Paginator
+
+    def unreachable(self, number):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Paginator, "page", unreachable)
+    assert client.get(path).status_code == 503
+
+
 def test_the_admin_change_page_works_with_redis_down(
     client, editor, settings, tmp_path
 ):
