@@ -173,6 +173,9 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 # cache generation this often: the most an invalidation can lag.
 PAGE_CACHE_RECHECK_MS = env_int("PAGE_CACHE_RECHECK_MS", 250)
 PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 500)
+# Rendered articles of published revisions kept per process (a revision
+# never changes, so these never go stale); 0 renders every request.
+ARTICLE_MEMO_ENTRIES = env_int("ARTICLE_MEMO_ENTRIES", 500)
 
 # Failed logins are counted per username and address: five in a row lock that
 # pair out for fifteen minutes (django-axes), and each is kept for audit in

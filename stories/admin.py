@@ -34,6 +34,7 @@ from .models import (
     StoryRevision,
     hero_image_url,
 )
+from .rendering import preview_article
 
 logger = logging.getLogger(__name__)
 
@@ -409,6 +410,7 @@ class StoryAdmin(admin.ModelAdmin):
             {
                 "story": story,
                 "content": content,
+                "article": preview_article(content),
                 "corrections": [],
                 "hero_image_url": hero_image_url(content),
                 "is_preview": True,

@@ -94,6 +94,16 @@ class FAQ(models.Model):
 
 
 class StoryQuerySet(models.QuerySet):
+    # What a story card shows (stories/includes/story_card.html).
+    CARD_FIELDS = (
+        "slug",
+        "public_slug",
+        "first_published_at",
+        "last_published_at",
+        "live_revision__search_headline",
+        "live_revision__search_summary",
+    )
+
     def published(self):
         """The only definition of "readers may see this"."""
         return self.filter(
@@ -125,14 +135,10 @@ class StoryQuerySet(models.QuerySet):
         """Cards on the home and topic pages: headline, summary and dates all
         come from the live revision, so nothing unpublished leaks. The
         revision's plain headline and summary columns are read instead of
-        its whole JSON content, which a card does not need."""
+        its whole JSON content, and none of the working copy's text."""
         return (
             self.select_related("live_revision")
-            .defer(
-                "live_revision__content",
-                "live_revision__search_body",
-                "live_revision__search_vector",
-            )
+            .only(*self.CARD_FIELDS)
             .order_by("-last_published_at", "-pk")
         )
 
@@ -142,30 +148,22 @@ class StoryQuerySet(models.QuerySet):
             "-last_published_at", "-pk"
         )
 
-    def related_to(self, story):
-        """Other published stories sharing a topic or tag with story's live
-        revision, newest first (one query)."""
-        content = story.live_revision.content
-        entity_ids = [e["id"] for e in content.get("entities", [])]
-        tag_slugs = [t["slug"] for t in content.get("tags", [])]
-        if not entity_ids and not tag_slugs:
+    def related_to(self, story, limit=4):
+        """Up to limit other published stories sharing a topic or tag with
+        story's live revision, newest first (one query). The inner query reads
+        only the newest limit × keys topic rows, which always hold at least
+        limit distinct stories when there are that many, so the cost does not
+        grow with the archive."""
+        keys = LiveTopic.keys_of(story.live_revision.content)
+        if not keys:
             return self.none()
-        # Semi-joins (EXISTS) rather than joins with DISTINCT, which would
-        # multiply rows and then compare whole revisions.
-        shares_entity = StoryRevision.entities.through.objects.filter(
-            storyrevision_id=models.OuterRef("live_revision_id"),
-            entity_id__in=entity_ids,
+        newest = (
+            LiveTopic.objects.filter(key__in=keys)
+            .exclude(story_id=story.pk)
+            .order_by("-last_published_at", "-story_id")
+            .values("story_id")[: limit * len(keys)]
         )
-        shares_tag = StoryRevision.tags.through.objects.filter(
-            storyrevision_id=models.OuterRef("live_revision_id"),
-            tag__slug__in=tag_slugs,
-        )
-        return (
-            self.published()
-            .exclude(pk=story.pk)
-            .filter(models.Exists(shares_entity) | models.Exists(shares_tag))
-            .for_listing()
-        )
+        return self.published().filter(pk__in=newest).for_listing()[:limit]
 
     def tagged(self, slug):
         return self.published().filter(live_revision__tags__slug=slug)
@@ -340,6 +338,32 @@ class SourceSummary(models.Model):
 
     def __str__(self):
         return f"{self.outlet}: {self.summary[:60]}"
+
+
+class LiveTopic(models.Model):
+    """A topic or tag of a published story's live revision, stamped with the
+    story's publication time: "the newest stories about this" then reads a
+    few index entries, not every revision ever saved. Rewritten by
+    services.take_action whenever a story's live revision changes."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=150)
+    last_published_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["story", "key"], name="unique_live_topic")
+        ]
+        indexes = [models.Index(fields=["key", "-last_published_at"])]
+
+    def __str__(self):
+        return self.key
+
+    @staticmethod
+    def keys_of(content):
+        return [f"entity:{e['id']}" for e in content.get("entities", [])] + [
+            f"tag:{t['slug']}" for t in content.get("tags", [])
+        ]
 
 
 class StorySlugRedirect(models.Model):

@@ -25,6 +25,7 @@ from .models import (
     FAQ,
     AutosaveDraft,
     Correction,
+    LiveTopic,
     Outlet,
     PreviewLink,
     Section,
@@ -435,11 +436,23 @@ def take_action(
         fields += ["live_revision", "withdrawn_at"]
     story.save(update_fields=fields)
     if action in workflow.PUBLISHING_ACTIONS | workflow.WITHDRAWING_ACTIONS:
+        index_live_topics(story)
         # Home, topic, tag, author, feed and sitemap pages all change.
         transaction.on_commit(pagecache.bump_generation)
         for url in settings.WEBHOOK_URLS:
             enqueue_on_commit(deliver_webhook_task, transition.pk, url)
     return story
+
+
+def index_live_topics(story: Story) -> None:
+    """Make story's LiveTopic rows match its live revision (none once it is
+    withdrawn)."""
+    LiveTopic.objects.filter(story=story).delete()
+    if story.live_revision_id is not None:
+        LiveTopic.objects.bulk_create(
+            LiveTopic(story=story, key=key, last_published_at=story.last_published_at)
+            for key in dict.fromkeys(LiveTopic.keys_of(story.live_revision.content))
+        )
 
 
 def publish_story(

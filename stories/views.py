@@ -17,6 +17,7 @@ from entities.models import Entity
 from . import services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Story, StorySlugRedirect, hero_image_url
+from .rendering import preview_article, published_article
 from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
 from .structured_data import faq_page, news_article
 
@@ -60,8 +61,9 @@ def story_detail(request, slug):
         "story": story,
         "revision": story.live_revision,
         "content": content,
+        "article": published_article(story.live_revision),
         "corrections": list(story.corrections.all()),
-        "related": list(Story.objects.related_to(story)[:4]),
+        "related": list(Story.objects.related_to(story)),
         "hero_image_url": image,
         "structured_data": news_article(story, content, image),
     }
@@ -106,6 +108,7 @@ def story_preview(request, token):
                 "story": link.story,
                 "revision": link.revision,
                 "content": link.revision.content,
+                "article": preview_article(link.revision.content),
                 "hero_image_url": hero_image_url(link.revision.content),
                 "corrections": [],
                 "is_preview": True,

@@ -1,0 +1,82 @@
+"""A published revision's article is rendered once per process; everything
+that changes without a new revision is still rendered per request."""
+
+import pytest
+
+from stories import rendering, services
+from tests.stories.factories import StoryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PARTS = "stories/includes/story_parts.html"
+
+
+@pytest.fixture(autouse=True)
+def no_page_cache(settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    settings.ARTICLE_MEMO_ENTRIES = 50  # also empties the memo
+
+
+def rendered_templates(client, story):
+    response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    return [t.name for t in response.templates], response.content.decode()
+
+
+def test_second_view_reuses_the_rendered_article(client):
+    story = StoryFactory(sections=3, headline="Memo headline", published=True)
+    first, first_html = rendered_templates(client, story)
+    second, second_html = rendered_templates(client, story)
+    assert PARTS in first
+    assert PARTS not in second
+    assert "stories/story_detail.html" in second
+    assert first_html == second_html
+
+
+def test_a_new_revision_is_rendered_afresh(client, editor):
+    story = StoryFactory(summary="Old summary text.", published=True)
+    rendered_templates(client, story)
+    story.summary = "New summary text."
+    story.save()
+    services.publish_story(story=story, by=editor)
+    story.refresh_from_db()
+    templates, html = rendered_templates(client, story)
+    assert PARTS in templates
+    assert "New summary text." in html and "Old summary text." not in html
+
+
+def test_corrections_show_without_a_new_revision(client, editor):
+    story = StoryFactory(published=True)
+    rendered_templates(client, story)
+    story.corrections.create(
+        kind="correction", text="We misspelt a name.", revision=story.live_revision
+    )
+    _, html = rendered_templates(client, story)
+    assert "We misspelt a name." in html
+
+
+def test_zero_entries_renders_every_request(client, settings):
+    settings.ARTICLE_MEMO_ENTRIES = 0
+    story = StoryFactory(published=True)
+    rendered_templates(client, story)
+    templates, _ = rendered_templates(client, story)
+    assert PARTS in templates
+
+
+def test_memo_keeps_only_the_most_recent_articles(client, settings):
+    settings.ARTICLE_MEMO_ENTRIES = 2
+    stories = [StoryFactory(published=True) for _ in range(3)]
+    for story in stories:
+        rendered_templates(client, story)
+    assert len(rendering._memo) == 2
+    templates, _ = rendered_templates(client, stories[0])  # evicted first
+    assert PARTS in templates
+
+
+def test_a_preview_never_fills_the_memo_for_readers(client):
+    """A preview links nowhere; readers must still get the linked version
+    of the same revision."""
+    story = StoryFactory(entities=None, published=False)
+    revision = services.record_save(story=story, by=UserFactory())
+    rendering.preview_article(revision.content)
+    assert not rendering._memo
