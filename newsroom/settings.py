@@ -73,7 +73,7 @@ SITE_NAME = env_str("SITE_NAME", "Newsroom")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "newsroom.admin.NewsroomAdminConfig",
+    "newsroom.apps.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_ckeditor_5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "entities",
     "stories",
 ]
@@ -100,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.middleware.AdminNoStoreMiddleware",
@@ -190,6 +193,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else None
+
+# Two-factor sign-in (newsroom/two_factor.py): optional for each staff
+# member unless required for all.
+ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", False)
+OTP_TOTP_ISSUER = SITE_NAME
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
+
+from . import views
 
 admin.site.site_header = f"{settings.SITE_NAME} admin"
 admin.site.site_title = f"{settings.SITE_NAME} admin"
@@ -12,11 +13,11 @@ urlpatterns = [
     path("", include("stories.urls")),
 ]
 
-if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
-    ]
+# Uploaded images, when no web server sits in front (SERVE_MEDIA).
+urlpatterns += [
+    re_path(
+        rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
+        views.serve_media,
+        name="media",
+    )
+]

@@ -1,0 +1,208 @@
+"""Two-factor sign-in to the admin with an authenticator app (TOTP, through
+django-otp).
+
+Optional by default: a staff member who has set up an app must give its
+current code with their password; one who has not signs in with the password
+alone. With ADMIN_REQUIRE_TWO_FACTOR on, staff without an app are sent to set
+one up before they can use anything else in the admin.
+
+Each person has at most one confirmed app. A lost phone is handled by a
+superuser deleting the person's device under "TOTP devices" in the admin;
+the person then sets up a new one.
+"""
+
+from base64 import b32encode
+
+import django_otp
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+DEVICE_NAME = "Authenticator app"
+
+
+def confirmed_device(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def needs_code(request):
+    """Signed in with a password only, though an app is set up (a session
+    from before it was, or one made without the login form)."""
+    user = request.user
+    return user.is_authenticated and not user.is_verified() and has_app(request)
+
+
+def must_set_up(request):
+    user = request.user
+    return (
+        settings.ADMIN_REQUIRE_TWO_FACTOR
+        and user.is_active
+        and user.is_staff
+        and not has_app(request)
+    )
+
+
+def has_app(request):
+    """Whether the signed-in person has a confirmed app: one query per
+    request, however often the admin asks."""
+    if not hasattr(request, "_has_two_factor_app"):
+        request._has_two_factor_app = django_otp.user_has_device(request.user)
+    return request._has_two_factor_app
+
+
+def check_code(device, code):
+    """Raise ValidationError unless code is the device's current code."""
+    code = "".join(code.split())
+    if not code:
+        raise ValidationError(
+            "Enter the 6-digit code from your authenticator app.",
+            code="token_required",
+        )
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        raise ValidationError(
+            "Too many wrong codes. Wait a minute, then try the newest code.",
+            code="throttled",
+        )
+    if not device.verify_token(code):
+        raise ValidationError(
+            "That code is wrong or has expired. Try the newest one.",
+            code="invalid_token",
+        )
+
+
+class CodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label="Authentication code",
+            max_length=10,
+            widget=forms.TextInput(
+                attrs={
+                    "autocomplete": "one-time-code",
+                    "inputmode": "numeric",
+                    "pattern": "[0-9 ]*",
+                }
+            ),
+            **kwargs,
+        )
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin login, asking for a code from whoever has set up an app."""
+
+    otp_token = CodeField(
+        required=False,
+        help_text="From your authenticator app, if you have set up two-factor sign-in.",
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()  # the password, and the staff check
+        user = self.get_user()
+        device = confirmed_device(user) if user is not None else None
+        if device is not None:
+            check_code(device, cleaned_data.get("otp_token", ""))
+            # django_otp marks the session verified when Django logs in a user
+            # carrying this attribute.
+            user.otp_device = device
+        return cleaned_data
+
+
+class ConfirmForm(forms.Form):
+    otp_token = CodeField()
+
+    def __init__(self, *args, device, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.device = device
+
+    def clean_otp_token(self):
+        check_code(self.device, self.cleaned_data["otp_token"])
+        return self.cleaned_data["otp_token"]
+
+
+@method_decorator([never_cache, csrf_protect], name="dispatch")
+class TwoFactorView(View):
+    """Set up, or turn off, two-factor sign-in for the signed-in person."""
+
+    admin_site = None
+    template_name = "admin/two_factor.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if not (user.is_active and user.is_staff) or needs_code(request):
+            # Signed out, not staff, or not yet past the code: sign in first.
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        device = confirmed_device(request.user)
+        return self.render(request, device, ConfirmForm(device=device))
+
+    def post(self, request):
+        device = confirmed_device(request.user)
+        if device is not None:
+            return self.turn_off(request, device)
+        pending = self.pending_device(request.user)
+        form = ConfirmForm(request.POST, device=pending)
+        if not form.is_valid():
+            return self.render(request, None, form)
+        with transaction.atomic():
+            pending.confirmed = True
+            pending.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+        django_otp.login(request, pending)
+        messages.success(request, "Two-factor sign-in is on.")
+        return redirect("admin:index")
+
+    def turn_off(self, request, device):
+        if settings.ADMIN_REQUIRE_TWO_FACTOR:
+            messages.error(request, "Two-factor sign-in is required here.")
+            return redirect("admin:two_factor")
+        form = ConfirmForm(request.POST, device=device)
+        if not form.is_valid():
+            return self.render(request, device, form)
+        device.delete()
+        messages.success(request, "Two-factor sign-in is off.")
+        return redirect("admin:index")
+
+    @staticmethod
+    def pending_device(user):
+        """The app being set up: one unconfirmed device per person, kept
+        across page loads so the QR code a phone scanned stays valid."""
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=user, name=DEVICE_NAME, confirmed=False
+            )
+        return device
+
+    def render(self, request, device, form):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Two-factor sign-in",
+            "device": device,
+            "form": form,
+            "required": settings.ADMIN_REQUIRE_TWO_FACTOR,
+        }
+        if device is None:
+            pending = self.pending_device(request.user)
+            secret = b32encode(pending.bin_key).decode()
+            context.update(
+                qr_svg=segno.make(pending.config_url, error="m").svg_inline(
+                    scale=4, title="QR code for your authenticator app"
+                ),
+                secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            )
+        return TemplateResponse(request, self.template_name, context)

@@ -1,0 +1,148 @@
+"""Two-factor sign-in with an authenticator app: optional for each staff
+member, required for all when the site says so, and a code works once."""
+
+import time
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery-staple"
+SETUP_URL = "/admin/two-factor/"
+
+
+def code(device, steps_ahead=0):
+    """The app's code, steps_ahead periods from now (codes are single-use;
+    the server accepts one period of clock drift)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in(client, username, otp_token=""):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": username, "password": PASSWORD, "otp_token": otp_token},
+    )
+
+
+@pytest.fixture
+def app_of(db):
+    def make(user):
+        return TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+
+    return make
+
+
+def test_staff_without_an_app_sign_in_with_the_password(client, editor):
+    assert sign_in(client, "editor").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_staff_with_an_app_must_give_its_current_code(client, editor, app_of):
+    device = app_of(editor)
+    missing = sign_in(client, "editor")
+    assert missing.status_code == 200
+    assert "Enter the 6-digit code" in missing.content.decode()
+    wrong = sign_in(client, "editor", "000000" if code(device) != "000000" else "1")
+    assert "wrong or has expired" in wrong.content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0  # the wrong code throttles the next try
+    device.throttling_failure_timestamp = None
+    device.save()
+    assert sign_in(client, "editor", code(device)).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_code_cannot_be_used_twice(client, editor, app_of):
+    device = app_of(editor)
+    used = code(device)
+    assert sign_in(client, "editor", used).status_code == 302
+    client.logout()
+    replay = sign_in(client, "editor", used)
+    assert replay.status_code == 200
+
+
+def test_wrong_codes_are_throttled(client, editor, app_of):
+    device = app_of(editor)
+    sign_in(client, "editor", "12345")
+    throttled = sign_in(client, "editor", code(device))
+    assert throttled.status_code == 200
+    assert "Too many wrong codes" in throttled.content.decode()
+
+
+def test_a_password_only_session_cannot_use_the_admin_once_an_app_is_set_up(
+    client, editor, app_of
+):
+    client.force_login(editor)  # e.g. a session from before the app
+    app_of(editor)
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/stories/story/").status_code == 302
+    assert client.get(SETUP_URL).status_code == 302
+
+
+def test_setting_up_an_app_confirms_it_with_a_code(client, editor):
+    client.force_login(editor)
+    page = client.get(SETUP_URL)
+    html = page.content.decode()
+    assert "<svg" in html and "two-factor-key" in html
+    pending = TOTPDevice.objects.get(user=editor, confirmed=False)
+    # Reloading keeps the key the phone scanned.
+    client.get(SETUP_URL)
+    assert TOTPDevice.objects.get(user=editor, confirmed=False).pk == pending.pk
+    refused = client.post(SETUP_URL, {"otp_token": "99999"})
+    assert "wrong or has expired" in refused.content.decode()
+    pending.refresh_from_db()
+    pending.throttling_failure_count = 0
+    pending.throttling_failure_timestamp = None
+    pending.save()
+    assert client.post(SETUP_URL, {"otp_token": code(pending)}).status_code == 302
+    pending.refresh_from_db()
+    assert pending.confirmed
+    # This session proved the code; a new one must give it.
+    assert client.get("/admin/").status_code == 200
+    client.logout()
+    assert sign_in(client, "editor").status_code == 200
+
+
+def test_turning_it_off_needs_a_current_code(client, editor, app_of):
+    device = app_of(editor)
+    assert sign_in(client, "editor", code(device)).status_code == 302
+    client.post(SETUP_URL, {"otp_token": "12345"})
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    client.post(SETUP_URL, {"otp_token": code(device, steps_ahead=1)})
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_when_required_staff_without_an_app_must_set_one_up_first(
+    client, editor, settings
+):
+    settings.ADMIN_REQUIRE_TWO_FACTOR = True
+    assert sign_in(client, "editor").status_code == 302
+    response = client.get("/admin/stories/story/")
+    assert response.status_code == 302 and response["Location"] == SETUP_URL
+    assert "required on this site" in client.get(SETUP_URL).content.decode()
+    # Signing out still works.
+    assert client.post(reverse("admin:logout")).status_code == 200
+
+
+def test_when_required_it_cannot_be_turned_off(client, editor, app_of, settings):
+    settings.ADMIN_REQUIRE_TWO_FACTOR = True
+    device = app_of(editor)
+    assert sign_in(client, "editor", code(device)).status_code == 302
+    client.post(SETUP_URL, {"otp_token": code(device, steps_ahead=1)})
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_setup_page_is_for_signed_in_staff_only(client, django_user_model):
+    assert client.get(SETUP_URL).status_code == 302
+    outsider = django_user_model.objects.create_user("outsider", password=PASSWORD)
+    client.force_login(outsider)
+    assert client.get(SETUP_URL).status_code == 302
+    assert not TOTPDevice.objects.exists()
