@@ -96,20 +96,30 @@ class Services:
         self._as_postgres(
             [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
         )
+        self._pg_options = f"-h 127.0.0.1 -p {port} -k {run} -c fsync=off"
+        self.start_postgres()
+        return f"postgres://postgres@127.0.0.1:{port}/newsroom_bench"
+
+    def start_postgres(self):
         self._as_postgres(
             [
                 self.pg_ctl,
                 "-D",
-                str(data),
+                str(self.dir / "pg"),
                 "-l",
-                str(run / "pg.log"),
+                str(self.dir / "pgrun" / "pg.log"),
                 "-w",
                 "-o",
-                f"-h 127.0.0.1 -p {port} -k {run} -c fsync=off",
+                self._pg_options,
                 "start",
             ]
         )
-        return f"postgres://postgres@127.0.0.1:{port}/newsroom_bench"
+
+    def stop_postgres(self):
+        """Stop it as an outage would: clients are cut off mid-connection."""
+        self._as_postgres(
+            [self.pg_ctl, "-D", str(self.dir / "pg"), "-m", "fast", "-w", "stop"]
+        )
 
     def _ensure_user(self):
         try:

@@ -113,3 +113,24 @@ def test_settings_refuse_a_malformed_boolean():
 def test_urls_are_namespaced():
     assert resolve("/stories/a-slug/").view_name == "stories:detail"
     assert resolve("/topics/japan/").view_name == "entities:detail"
+
+
+def test_postgres_connections_give_up_quickly_when_the_host_is_silent():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; import django; django.setup(); "
+            "print(settings.DATABASES['default']['OPTIONS'])",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": "postgres://newsroom@db.example.com/newsroom",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert "'connect_timeout': 5" in result.stdout, result.stderr
