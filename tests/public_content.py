@@ -3,6 +3,7 @@
 from django.core.files.storage import default_storage
 
 from stories import services
+from stories.models import SourceSummary
 from tests.entities.factories import EntityFactory
 from tests.images import png_upload
 from tests.stories.factories import FAQFactory, StoryFactory
@@ -39,6 +40,9 @@ def build_site(editor, reporter):
     )
     story.tags.add("Defence", "Asia-Pacific")
     story.authors.add(reporter)
+    SourceSummary.objects.filter(story=story, position=0).update(
+        url="https://news.example.com/japan-defence-budget"
+    )
     services.publish_story(story=story, by=editor)
     services.publish_story(
         story=story,

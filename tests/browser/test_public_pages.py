@@ -71,3 +71,22 @@ def test_public_pages_work_without_javascript(browser, live_server, site):
     page.wait_for_url("**/search/?q=defence")
     assert "Japan brings forward its defence budget" in page.content()
     context.close()
+
+
+def test_a_story_prints_without_the_sites_furniture(browser, live_server, site):
+    page = browser.new_page()
+    page.goto(live_server.url + site["story"])
+    page.emulate_media(media="print")
+
+    def shown(selector):
+        return page.locator(selector).first.is_visible()
+
+    assert shown("h1") and shown("#whats-happened") and shown(".entity-card")
+    for furniture in (".site-header nav", ".search-form", ".site-footer", ".related"):
+        assert not shown(furniture), furniture
+    # A printed source link still says where it points.
+    after = page.evaluate(
+        "getComputedStyle(document.querySelector('.sources a'), '::after').content"
+    )
+    assert "https://" in after
+    assert page.pdf(format="A4")[:5] == b"%PDF-"
