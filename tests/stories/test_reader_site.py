@@ -280,11 +280,15 @@ def test_home_query_count_is_flat_over_many_stories(
     client, django_assert_max_num_queries
 ):
     editor = UserFactory(username="bulk-editor", is_superuser=True)
-    for _ in range(40):
-        services.publish_story(story=StoryFactory(), by=editor)
+    japan = EntityFactory(name="Japan")
+    for n in range(500):  # 25 pages of them
+        story = StoryFactory(entities=[japan] if n % 2 else [])
+        services.publish_story(story=story, by=editor)
     # paginator count, one page of stories with revisions, active topics
     with django_assert_max_num_queries(3):
         assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(2):  # the last page: no topics
+        assert client.get("/?page=25").status_code == 200
 
 
 @pytest.mark.parametrize(
