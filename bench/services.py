@@ -165,6 +165,9 @@ def production_like_django(services: Services, **extra) -> dict:
         "REDIS_URL": redis_url,
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        # Collected here, not into the checkout, where WhiteNoise would then
+        # serve stale copies to the development server and the tests.
+        "STATIC_ROOT": str(services.dir / "static-root"),
         **extra,
     }
     os.environ.update(env)
