@@ -89,6 +89,35 @@ class _LocalPages:
 local_pages = _LocalPages()
 
 
+class _Flights:
+    """Renders of a missed page in progress in this process, so that the
+    readers who miss it at the same moment wait for one render instead of
+    each starting their own."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight: dict[str, threading.Event] = {}
+
+    def join(self, key):
+        """None if the caller should render key (and land it after), else
+        the Event set when the render in progress lands."""
+        with self.lock:
+            flight = self.in_flight.get(key)
+            if flight is None:
+                self.in_flight[key] = threading.Event()
+            return flight
+
+    def land(self, key):
+        with self.lock:
+            self.in_flight.pop(key).set()
+
+
+flights = _Flights()
+# A waiter gives up and renders for itself after this long, so a slow or
+# failing render cannot hold readers back for more than a moment.
+FLIGHT_WAIT_SECONDS = 2.0
+
+
 def enabled() -> bool:
     return settings.PAGE_CACHE_SECONDS > 0 and bool(settings.REDIS_URL)
 
@@ -288,10 +317,26 @@ class PageCacheApp:
 
     def __call__(self, environ, start_response):
         config = _config()
-        if config.enabled:
-            hit = self._lookup(environ, config)
-            if hit is not None:
-                return self._answer(environ, start_response, hit)
+        if not config.enabled:
+            return self.application(environ, start_response)
+        hit, key = self._lookup(environ, config)
+        if hit is not None:
+            return self._answer(environ, start_response, hit)
+        if key is None:  # not a page this cache keeps
+            return self.application(environ, start_response)
+        flight = flights.join(key)
+        if flight is None:  # this request renders the page for the others
+            try:
+                return self.application(environ, start_response)
+            finally:
+                flights.land(key)
+        # The same page is being rendered in this process (just after an
+        # invalidation, every reader of a popular page misses at once):
+        # wait for it rather than render it again.
+        flight.wait(timeout=FLIGHT_WAIT_SECONDS)
+        hit, _ = self._lookup(environ, config)
+        if hit is not None:
+            return self._answer(environ, start_response, hit)
         return self.application(environ, start_response)
 
     def _host_allowed(self, host, config) -> bool:
@@ -304,44 +349,46 @@ class PageCacheApp:
         return allowed
 
     def _lookup(self, environ, config):
+        """(the stored page or None, the cache key or None when the request
+        is not one whose page this cache keeps)."""
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
-            return None
+            return None, None
         path = environ.get("PATH_INFO", "/")
         if path.startswith(PRIVATE_PREFIXES):
-            return None
+            return None, None
         # A session cookie means staff may be looking: never share their pages.
         if config.session_cookie in environ.get("HTTP_COOKIE", ""):
-            return None
+            return None, None
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         if not self._host_allowed(host, config):
             # Unknown hosts go through Django, which refuses them.
-            return None
+            return None, None
         scheme = _scheme(environ, config.proxy_ssl_header)
         if config.ssl_redirect and scheme != "https":
-            return None  # Django redirects it to https
+            return None, None  # Django redirects it to https
         query = environ.get("QUERY_STRING", "")
         if query and not _cacheable_query(query):
-            return None
+            return None, None
         key = _key(scheme, host, path, query)
         try:
             client = _client()
             generation = local_pages.current_generation(client)
             hit = local_pages.get(key, generation)
             if hit is not None:
-                return hit
+                return hit, key
             entry = client.get(key)
         except redis.RedisError:
             local_pages.clear()
-            return None  # Redis down: render instead
+            return None, None  # Redis down: render, and don't wait for others
         if entry is None:
-            return None
+            return None, key
         stored_generation, *page = pickle.loads(entry)
         if stored_generation != generation:
-            return None
+            return None, key
         hit = Hit.from_entry(*page)
         local_pages.put(key, hit, generation)
-        return hit
+        return hit, key
 
     def _answer(self, environ, start_response, hit):
         if hit.etag and hit.etag in environ.get("HTTP_IF_NONE_MATCH", ""):

@@ -237,3 +237,66 @@ def test_deleting_a_topic_invalidates_cached_pages(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/entities/entity/{japan.pk}/delete/", {"post": "yes"})
     assert pagecache._client().get(pagecache.GENERATION_KEY) != before
+
+
+def test_readers_missing_the_same_page_at_once_wait_for_one_render(redis_cache):
+    """Just after an invalidation every reader of a popular page misses at
+    the same moment; one render must serve them all."""
+    import threading
+    import time
+
+    renders = []
+
+    def slow_django(environ, start_response):
+        renders.append(environ["PATH_INFO"])
+        time.sleep(0.3)
+        return application.application(environ, start_response)
+
+    app = pagecache.PageCacheApp(slow_django)
+    readers = 8
+    start = threading.Barrier(readers)
+    answers = []
+
+    def read():
+        start.wait()
+        answers.append(get("/robots.txt", app=app))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert renders == ["/robots.txt"]
+    assert len(answers) == readers
+    assert {status for status, _, _ in answers} == {"200 OK"}
+    assert sum(headers.get("X-Cache") == "HIT" for _, headers, _ in answers) == 7
+
+
+def test_a_page_that_is_not_stored_does_not_hold_readers_back(redis_cache):
+    """If the first render is not stored (here: Redis refuses it), the
+    waiters render for themselves instead of queueing one by one."""
+    import threading
+    import time
+
+    renders = []
+
+    def uncacheable(environ, start_response):
+        renders.append(time.monotonic())
+        time.sleep(0.3)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"not stored"]
+
+    app = pagecache.PageCacheApp(uncacheable)
+    readers = 4
+    start = threading.Barrier(readers)
+    threads = [
+        threading.Thread(target=lambda: (start.wait(), get("/robots.txt", app=app)))
+        for _ in range(readers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(renders) == readers
+    # The three waiters started together once the first render ended.
+    assert max(renders[1:]) - min(renders[1:]) < 0.25
