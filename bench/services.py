@@ -180,18 +180,37 @@ def production_like_django(services: Services, **extra) -> dict:
     return env
 
 
-def wrk(url: str, seconds: int, connections: int) -> dict:
-    """Load url with wrk (2 threads, closed loop) and read its summary:
-    requests per second, p50/p99 in ms, total requests, and errors (non-2xx
-    or 3xx answers plus socket errors)."""
-    import re
+def wrk(url: str, seconds: int, connections: int, rate: int | None = None) -> dict:
+    """Load url with wrk (2 threads) and read its summary: requests per
+    second, p50/p99 in ms, total requests, and errors (non-2xx or 3xx
+    answers plus socket errors).
 
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-    ).stdout
+    Without rate, wrk runs closed-loop: each connection sends its next
+    request as soon as the last is answered (the most the server can take).
+    With rate, each connection waits connections/rate seconds before each
+    request, holding the load near rate requests per second; the achieved
+    rate falls short by about the latency's share of that wait, and falls
+    further when the server cannot keep up."""
+    import re
+    import tempfile
+
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    script = None
+    if rate:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write(f"function delay() return {connections * 1000 / rate:.3f} end\n")
+        script.close()
+        command += ["-s", script.name]
+    try:
+        out = subprocess.run(
+            [*command, url],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+        ).stdout
+    finally:
+        if script:
+            os.unlink(script.name)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
