@@ -5,6 +5,8 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 
 from . import two_factor
 
@@ -24,9 +26,16 @@ class NewsroomAdminSite(admin.AdminSite):
         checked = super().admin_view(view, cacheable)
 
         def inner(request, *args, **kwargs):
-            if two_factor.must_set_up(request) and view != self.logout:
+            if view == self.logout:
+                # Anyone signed in may sign out, even a session that may not
+                # use the admin (password only, or no app where one is
+                # required), which admin_view would send elsewhere.
+                return signed_out(request, *args, **kwargs)
+            if two_factor.must_set_up(request):
                 return redirect("admin:two_factor")
             return checked(request, *args, **kwargs)
+
+        signed_out = never_cache(csrf_protect(view))
 
         return update_wrapper(inner, view)
 
@@ -57,31 +66,34 @@ class DeclaredAutocompleteView(AutocompleteJsonView):
     """Django's autocomplete answers for any foreign key whose target the
     user may view, whether or not a form offers that search. Answer only for
     fields an admin form declares in autocomplete_fields, and only to people
-    who may open that form: a crafted request cannot list story headlines
-    (or anything else) through a path no form uses."""
+    who may fill in that form (add or change, not just view): a crafted
+    request cannot list story headlines (or anything else) through a path no
+    form offers them."""
 
     def process_request(self, request):
         term, model_admin, source_field, to_field_name = super().process_request(
             request
         )
-        form_admin = self._declaring_admin(source_field)
-        if form_admin is None or not form_admin.has_view_permission(request):
+        if not self._may_fill_in(request, source_field):
             raise PermissionDenied
         return term, model_admin, source_field, to_field_name
 
-    def _declaring_admin(self, source_field):
-        """The registered ModelAdmin whose form (or inline) offers this
-        autocomplete, if any."""
+    def _may_fill_in(self, request, source_field):
         for model_admin in self.admin_site._registry.values():
             if (
                 model_admin.model is source_field.model
                 and source_field.name in model_admin.autocomplete_fields
             ):
-                return model_admin
-            for inline in model_admin.inlines:
+                return model_admin.has_add_permission(
+                    request
+                ) or model_admin.has_change_permission(request)
+            for inline_class in model_admin.inlines:
                 if (
-                    inline.model is source_field.model
-                    and source_field.name in inline.autocomplete_fields
+                    inline_class.model is source_field.model
+                    and source_field.name in inline_class.autocomplete_fields
                 ):
-                    return model_admin
-        return None
+                    inline = inline_class(model_admin.model, self.admin_site)
+                    return inline.has_add_permission(
+                        request, None
+                    ) or inline.has_change_permission(request)
+        return False

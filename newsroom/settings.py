@@ -204,6 +204,9 @@ AXES_IPWARE_PROXY_COUNT = 1 if env_bool("BEHIND_TLS_PROXY", False) else None
 # member unless required for all.
 ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", False)
 OTP_TOTP_ISSUER = SITE_NAME
+# The "TOTP devices" admin never shows a key or QR code: whoever could see
+# one could copy that person's authenticator.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -12,6 +12,7 @@ the person then sets up a new one.
 """
 
 from base64 import b32encode
+from functools import wraps
 
 import django_otp
 import segno
@@ -19,8 +20,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -64,24 +66,47 @@ def has_app(request):
 
 
 def check_code(device, code):
-    """Raise ValidationError unless code is the device's current code."""
+    """Raise ValidationError unless code is the device's current code; on
+    success return the device as updated. The device row is locked while
+    the code is checked, as django_otp.verify_token does: otherwise two
+    requests at once could both accept one code, or both count one wrong
+    guess against the throttle."""
     code = "".join(code.split())
-    if not code:
-        raise ValidationError(
-            "Enter the 6-digit code from your authenticator app.",
-            code="token_required",
-        )
-    allowed, _ = device.verify_is_allowed()
-    if not allowed:
-        raise ValidationError(
-            "Too many wrong codes. Wait a minute, then try the newest code.",
-            code="throttled",
-        )
-    if not device.verify_token(code):
-        raise ValidationError(
-            "That code is wrong or has expired. Try the newest one.",
-            code="invalid_token",
-        )
+    error = None
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        if not code:
+            error = ValidationError(
+                "Enter the 6-digit code from your authenticator app.",
+                code="token_required",
+            )
+        elif not device.verify_is_allowed()[0]:
+            error = ValidationError(
+                "Too many wrong codes. Wait a minute, then try the newest code.",
+                code="throttled",
+            )
+        elif not device.verify_token(code):
+            error = ValidationError(
+                "That code is wrong or has expired. Try the newest one.",
+                code="invalid_token",
+            )
+    # Raised outside the transaction, so the failure count it saved stays.
+    if error is not None:
+        raise error
+    return device
+
+
+def staff_view(view):
+    """The admin's two-factor rules for staff endpoints outside it (the
+    rich-text editor's image upload)."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if needs_code(request) or must_set_up(request):
+            raise PermissionDenied("Sign in with your authentication code first.")
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 class CodeField(forms.CharField):
@@ -108,12 +133,31 @@ class AdminLoginForm(AdminAuthenticationForm):
         help_text="From your authenticator app, if you have set up two-factor sign-in.",
     )
 
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        # One message whichever factor was wrong: telling them apart would
+        # tell someone trying stolen passwords which ones are right.
+        "invalid_login": "Please enter a correct username and password, and "
+        "the code from your authenticator app if you have set one up. Note "
+        "that both fields may be case-sensitive.",
+    }
+
     def clean(self):
         cleaned_data = super().clean()  # the password, and the staff check
         user = self.get_user()
         device = confirmed_device(user) if user is not None else None
         if device is not None:
-            check_code(device, cleaned_data.get("otp_token", ""))
+            try:
+                device = check_code(device, cleaned_data.get("otp_token", ""))
+            except ValidationError:
+                # A failed sign-in like a wrong password, so django-axes
+                # counts it towards the lockout too.
+                user_login_failed.send(
+                    sender=__name__,
+                    credentials={"username": user.get_username()},
+                    request=self.request,
+                )
+                raise self.get_invalid_login_error() from None
             # django_otp marks the session verified when Django logs in a user
             # carrying this attribute.
             user.otp_device = device
@@ -128,7 +172,7 @@ class ConfirmForm(forms.Form):
         self.device = device
 
     def clean_otp_token(self):
-        check_code(self.device, self.cleaned_data["otp_token"])
+        self.device = check_code(self.device, self.cleaned_data["otp_token"])
         return self.cleaned_data["otp_token"]
 
 
@@ -151,18 +195,26 @@ class TwoFactorView(View):
         return self.render(request, device, ConfirmForm(device=device))
 
     def post(self, request):
+        # Each form says what it is for: a stale "turn on" form resubmitted
+        # with a fresh code must not turn two-factor off, or the reverse.
+        action = request.POST.get("action")
         device = confirmed_device(request.user)
-        if device is not None:
+        if action == "turn-off" and device is not None:
             return self.turn_off(request, device)
-        pending = self.pending_device(request.user)
-        form = ConfirmForm(request.POST, device=pending)
+        if action == "turn-on" and device is None:
+            return self.turn_on(request)
+        return redirect("admin:two_factor")
+
+    def turn_on(self, request):
+        form = ConfirmForm(request.POST, device=self.pending_device(request.user))
         if not form.is_valid():
             return self.render(request, None, form)
+        device = form.device
         with transaction.atomic():
-            pending.confirmed = True
-            pending.save(update_fields=["confirmed"])
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
-        django_otp.login(request, pending)
+        django_otp.login(request, device)
         messages.success(request, "Two-factor sign-in is on.")
         return redirect("admin:index")
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from entities.models import Entity
+from newsroom import two_factor
 
 from . import services
 from .forms import EditorImageUploadForm
@@ -229,6 +230,7 @@ def robots_txt(request):
 
 
 @require_POST
+@two_factor.staff_view
 @permission_required("stories.change_story", raise_exception=True)
 def editor_image_upload(request):
     """CKEditor's upload endpoint: only story editors, only real images."""

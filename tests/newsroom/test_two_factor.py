@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple"
 SETUP_URL = "/admin/two-factor/"
+REFUSED = "Please enter a correct username and password, and the code"
 
 
 def code(device, steps_ahead=0):
@@ -21,10 +22,17 @@ def code(device, steps_ahead=0):
     return f"{totp.token():0{device.digits}d}"
 
 
-def sign_in(client, username, otp_token=""):
+def sign_in(client, username, otp_token="", password=PASSWORD):
     return client.post(
         "/admin/login/?next=/admin/",
-        {"username": username, "password": PASSWORD, "otp_token": otp_token},
+        {"username": username, "password": password, "otp_token": otp_token},
+    )
+
+
+def unthrottle(device):
+    """Forget earlier wrong codes (each one delays the next attempt)."""
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
     )
 
 
@@ -45,13 +53,10 @@ def test_staff_with_an_app_must_give_its_current_code(client, editor, app_of):
     device = app_of(editor)
     missing = sign_in(client, "editor")
     assert missing.status_code == 200
-    assert "Enter the 6-digit code" in missing.content.decode()
+    assert REFUSED in missing.content.decode()
     wrong = sign_in(client, "editor", "000000" if code(device) != "000000" else "1")
-    assert "wrong or has expired" in wrong.content.decode()
-    device.refresh_from_db()
-    device.throttling_failure_count = 0  # the wrong code throttles the next try
-    device.throttling_failure_timestamp = None
-    device.save()
+    assert REFUSED in wrong.content.decode()
+    unthrottle(device)
     assert sign_in(client, "editor", code(device)).status_code == 302
     assert client.get("/admin/").status_code == 200
 
@@ -68,9 +73,29 @@ def test_a_code_cannot_be_used_twice(client, editor, app_of):
 def test_wrong_codes_are_throttled(client, editor, app_of):
     device = app_of(editor)
     sign_in(client, "editor", "12345")
-    throttled = sign_in(client, "editor", code(device))
+    throttled = sign_in(client, "editor", code(device))  # right, but too soon
     assert throttled.status_code == 200
-    assert "Too many wrong codes" in throttled.content.decode()
+    assert not client.session.get("_auth_user_id")
+
+
+def test_a_wrong_code_reads_like_a_wrong_password(client, editor, app_of):
+    """Telling them apart would tell someone trying stolen passwords which
+    ones are right."""
+    app_of(editor)
+    wrong_password = sign_in(client, "editor", "123456", password="not-it-at-all")
+    wrong_code = sign_in(client, "editor", "123456")
+
+    def errors(response):
+        return response.context["form"].non_field_errors()
+
+    assert errors(wrong_password) == errors(wrong_code)
+
+
+def test_wrong_codes_count_towards_the_lockout(client, editor, app_of):
+    app_of(editor)
+    for _ in range(4):
+        assert sign_in(client, "editor", "123456").status_code == 200
+    assert sign_in(client, "editor", "123456").status_code == 429
 
 
 def test_a_password_only_session_cannot_use_the_admin_once_an_app_is_set_up(
@@ -92,13 +117,13 @@ def test_setting_up_an_app_confirms_it_with_a_code(client, editor):
     # Reloading keeps the key the phone scanned.
     client.get(SETUP_URL)
     assert TOTPDevice.objects.get(user=editor, confirmed=False).pk == pending.pk
-    refused = client.post(SETUP_URL, {"otp_token": "99999"})
+    refused = client.post(SETUP_URL, {"action": "turn-on", "otp_token": "99999"})
     assert "wrong or has expired" in refused.content.decode()
-    pending.refresh_from_db()
-    pending.throttling_failure_count = 0
-    pending.throttling_failure_timestamp = None
-    pending.save()
-    assert client.post(SETUP_URL, {"otp_token": code(pending)}).status_code == 302
+    unthrottle(pending)
+    turned_on = client.post(
+        SETUP_URL, {"action": "turn-on", "otp_token": code(pending)}
+    )
+    assert turned_on.status_code == 302
     pending.refresh_from_db()
     assert pending.confirmed
     # This session proved the code; a new one must give it.
@@ -110,13 +135,14 @@ def test_setting_up_an_app_confirms_it_with_a_code(client, editor):
 def test_turning_it_off_needs_a_current_code(client, editor, app_of):
     device = app_of(editor)
     assert sign_in(client, "editor", code(device)).status_code == 302
-    client.post(SETUP_URL, {"otp_token": "12345"})
+    client.post(SETUP_URL, {"action": "turn-off", "otp_token": "12345"})
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
-    device.refresh_from_db()
-    device.throttling_failure_count = 0
-    device.throttling_failure_timestamp = None
-    device.save()
-    client.post(SETUP_URL, {"otp_token": code(device, steps_ahead=1)})
+    unthrottle(device)
+    fresh = code(device, steps_ahead=1)
+    # A stale "turn on" form sent with a good code changes nothing.
+    client.post(SETUP_URL, {"action": "turn-on", "otp_token": fresh})
+    assert TOTPDevice.objects.filter(pk=device.pk, confirmed=True).exists()
+    client.post(SETUP_URL, {"action": "turn-off", "otp_token": fresh})
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
@@ -136,7 +162,9 @@ def test_when_required_it_cannot_be_turned_off(client, editor, app_of, settings)
     settings.ADMIN_REQUIRE_TWO_FACTOR = True
     device = app_of(editor)
     assert sign_in(client, "editor", code(device)).status_code == 302
-    client.post(SETUP_URL, {"otp_token": code(device, steps_ahead=1)})
+    client.post(
+        SETUP_URL, {"action": "turn-off", "otp_token": code(device, steps_ahead=1)}
+    )
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
@@ -146,3 +174,41 @@ def test_setup_page_is_for_signed_in_staff_only(client, django_user_model):
     client.force_login(outsider)
     assert client.get(SETUP_URL).status_code == 302
     assert not TOTPDevice.objects.exists()
+
+
+def test_a_password_only_session_can_still_sign_out(client, editor, app_of):
+    client.force_login(editor)
+    app_of(editor)
+    assert client.post(reverse("admin:logout")).status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_editors_image_upload_follows_the_same_rules(
+    client, reporter, app_of, settings
+):
+    from tests.images import png_upload
+
+    url = reverse("stories:editor_image_upload")
+    client.force_login(reporter)
+    settings.ADMIN_REQUIRE_TWO_FACTOR = True  # no app set up yet
+    assert client.post(url, {"upload": png_upload()}).status_code == 403
+    settings.ADMIN_REQUIRE_TWO_FACTOR = False
+    app_of(reporter)  # set up, but this session never gave a code
+    assert client.post(url, {"upload": png_upload()}).status_code == 403
+
+
+def test_the_device_admin_never_shows_a_key(client, django_user_model, app_of):
+    admin_user = django_user_model.objects.create_superuser(
+        "boss", password=PASSWORD
+    )
+    device = app_of(admin_user)
+    assert sign_in(client, "boss", code(device)).status_code == 302
+    other = app_of(django_user_model.objects.create_user("someone", is_staff=True))
+    page = client.get(
+        reverse("admin:otp_totp_totpdevice_change", args=[other.pk])
+    ).content.decode()
+    assert other.key not in page
+    config = client.get(
+        reverse("admin:otp_totp_totpdevice_config", args=[other.pk])
+    )
+    assert config.status_code in (403, 404)

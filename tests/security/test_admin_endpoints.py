@@ -106,3 +106,16 @@ def test_uploaded_images_are_served_with_their_type_and_nosniff(
     assert "immutable" in response["Cache-Control"]  # names are never reused
     settings.SERVE_MEDIA = False  # a web server in front serves them instead
     assert client.get(url).status_code == 404
+
+
+def test_viewing_stories_is_not_enough_to_use_their_searches(
+    client, django_user_model
+):
+    """A read-only account sees stories without the form's search widgets."""
+    EntityFactory(name="Japan")
+    auditor = django_user_model.objects.create_user("auditor", is_staff=True)
+    auditor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_story", "view_entity"])
+    )
+    client.force_login(auditor)
+    assert autocomplete(client, "storyentity", "entity", "Jap").status_code == 403
