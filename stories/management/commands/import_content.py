@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from newsroom import pagecache
+from stories import services
 from stories.models import Story
 
 
@@ -24,6 +25,11 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 call_command("loaddata", path, verbosity=0)
+                # Derived from the live revisions, so not in the file.
+                for story in Story.objects.published().select_related(
+                    "live_revision"
+                ):
+                    services.index_live_topics(story)
                 transaction.on_commit(pagecache.bump_generation)
         except Exception as error:
             raise CommandError(f"Nothing was imported: {error}") from error
