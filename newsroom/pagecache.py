@@ -89,6 +89,12 @@ class _LocalPages:
 local_pages = _LocalPages()
 
 
+class _Flight:
+    def __init__(self):
+        self.landed = threading.Event()
+        self.stored = False  # whether the render left a page to answer from
+
+
 class _Flights:
     """Renders of a missed page in progress in this process, so that the
     readers who miss it at the same moment wait for one render instead of
@@ -96,23 +102,39 @@ class _Flights:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.in_flight: dict[str, threading.Event] = {}
+        self.in_flight: dict[str, _Flight] = {}
 
     def join(self, key):
         """None if the caller should render key (and land it after), else
-        the Event set when the render in progress lands."""
+        the flight in progress to wait for."""
         with self.lock:
             flight = self.in_flight.get(key)
             if flight is None:
-                self.in_flight[key] = threading.Event()
+                self.in_flight[key] = _Flight()
             return flight
 
-    def land(self, key):
+    def land(self, key, stored):
         with self.lock:
-            self.in_flight.pop(key).set()
+            flight = self.in_flight.pop(key)
+        flight.stored = stored
+        flight.landed.set()
 
 
 flights = _Flights()
+# Set in the WSGI environ: by PageCacheApp, the key it looked up; by
+# PageCacheMiddleware, whether it stored the page under it.
+KEY_MARK = "newsroom.pagecache.key"
+STORED_MARK = "newsroom.pagecache.stored"
+
+
+def _plain_get(environ) -> bool:
+    return (
+        environ.get("REQUEST_METHOD") == "GET"
+        and "HTTP_IF_NONE_MATCH" not in environ
+        and "HTTP_IF_MODIFIED_SINCE" not in environ
+    )
+
+
 # A waiter gives up and renders for itself after this long, so a slow or
 # failing render cannot hold readers back for more than a moment.
 FLIGHT_WAIT_SECONDS = 2.0
@@ -237,7 +259,10 @@ class PageCacheMiddleware:
             ),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        key = _key(
+        # The key PageCacheApp looked up, from the raw WSGI path: Django
+        # decodes PATH_INFO, so a key made from it here would never be
+        # found for an address with non-ASCII characters.
+        key = request.META.get(KEY_MARK) or _key(
             request.scheme,
             request.get_host(),
             request.path,
@@ -247,6 +272,8 @@ class PageCacheMiddleware:
             _client().set(key, entry, ex=settings.PAGE_CACHE_SECONDS)
         except redis.RedisError:
             logger.warning("Could not store a page in the cache", exc_info=True)
+        else:
+            request.META[STORED_MARK] = True
 
 
 @dataclass(frozen=True)
@@ -322,21 +349,27 @@ class PageCacheApp:
         hit, key = self._lookup(environ, config)
         if hit is not None:
             return self._answer(environ, start_response, hit)
-        if key is None:  # not a page this cache keeps
+        if key is None or not _plain_get(environ):
+            # Not a page this cache keeps, or a request whose answer is not
+            # stored (HEAD, or a conditional GET that may get a 304): it
+            # must not make others wait for it.
             return self.application(environ, start_response)
         flight = flights.join(key)
         if flight is None:  # this request renders the page for the others
+            stored = False
             try:
-                return self.application(environ, start_response)
+                response = self.application(environ, start_response)
+                stored = environ.get(STORED_MARK, False)
+                return response
             finally:
-                flights.land(key)
+                flights.land(key, stored)
         # The same page is being rendered in this process (just after an
         # invalidation, every reader of a popular page misses at once):
         # wait for it rather than render it again.
-        flight.wait(timeout=FLIGHT_WAIT_SECONDS)
-        hit, _ = self._lookup(environ, config)
-        if hit is not None:
-            return self._answer(environ, start_response, hit)
+        if flight.landed.wait(timeout=FLIGHT_WAIT_SECONDS) and flight.stored:
+            hit, _ = self._lookup(environ, config)
+            if hit is not None:
+                return self._answer(environ, start_response, hit)
         return self.application(environ, start_response)
 
     def _host_allowed(self, host, config) -> bool:
@@ -370,7 +403,7 @@ class PageCacheApp:
         query = environ.get("QUERY_STRING", "")
         if query and not _cacheable_query(query):
             return None, None
-        key = _key(scheme, host, path, query)
+        key = environ[KEY_MARK] = _key(scheme, host, path, query)
         try:
             client = _client()
             generation = local_pages.current_generation(client)

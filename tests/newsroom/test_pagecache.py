@@ -300,3 +300,44 @@ def test_a_page_that_is_not_stored_does_not_hold_readers_back(redis_cache):
     assert len(renders) == readers
     # The three waiters started together once the first render ended.
     assert max(renders[1:]) - min(renders[1:]) < 0.25
+
+
+def test_a_head_request_never_makes_readers_wait_for_nothing(redis_cache):
+    """HEAD answers are not stored, so a HEAD must not lead the render
+    others wait for."""
+    import threading
+    import time
+
+    renders = []
+
+    def slow_django(environ, start_response):
+        renders.append(environ["REQUEST_METHOD"])
+        time.sleep(0.3)
+        return application.application(environ, start_response)
+
+    app = pagecache.PageCacheApp(slow_django)
+    head = threading.Thread(target=lambda: get_head("/robots.txt", app))
+    head.start()
+    time.sleep(0.05)  # the HEAD is rendering
+    readers = [
+        threading.Thread(target=lambda: get("/robots.txt", app=app))
+        for _ in range(3)
+    ]
+    for thread in readers:
+        thread.start()
+    for thread in [head, *readers]:
+        thread.join(timeout=10)
+    assert sorted(renders) == ["GET", "HEAD"]
+
+
+def get_head(path, app):
+    environ = RequestFactory().head(path).environ
+    return b"".join(app(environ, lambda status, headers, exc_info=None: None))
+
+
+def test_an_address_with_non_ascii_characters_is_served_from_the_cache(
+    redis_cache,
+):
+    get("/topics/caf%C3%A9/")
+    status, headers, _ = get("/topics/caf%C3%A9/")
+    assert status.startswith("404") and headers.get("X-Cache") == "HIT"
