@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
-from django.db import models
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from taggit.managers import TaggableManager
 from taggit.models import Tag
@@ -150,19 +151,36 @@ class StoryQuerySet(models.QuerySet):
 
     def related_to(self, story, limit=4):
         """Up to limit other published stories sharing a topic or tag with
-        story's live revision, newest first (one query). The inner query reads
-        only the newest limit × keys topic rows, which always hold at least
-        limit distinct stories when there are that many, so the cost does not
-        grow with the archive."""
+        story's live revision, newest first (one query).
+
+        Each of the newest limit related stories is among the newest limit
+        rows of every key it shares, so the candidates are the newest limit
+        rows per key. On PostgreSQL each key's rows come off the
+        (key, last_published_at) index with a LATERAL join, so the cost does
+        not grow with how many stories share a popular tag; elsewhere the
+        newest limit × keys rows of all keys together are read (the same
+        candidates or more, sorted in one go)."""
         keys = LiveTopic.keys_of(story.live_revision.content)
         if not keys:
             return self.none()
-        newest = (
-            LiveTopic.objects.filter(key__in=keys)
-            .exclude(story_id=story.pk)
-            .order_by("-last_published_at", "-story_id")
-            .values("story_id")[: limit * len(keys)]
-        )
+        if connection.vendor == "postgresql":
+            table = LiveTopic._meta.db_table
+            newest = RawSQL(
+                f"""SELECT newest.story_id FROM unnest(%s::text[]) AS k(key)
+                CROSS JOIN LATERAL (
+                    SELECT story_id FROM {table}
+                    WHERE key = k.key AND story_id <> %s
+                    ORDER BY last_published_at DESC, story_id DESC LIMIT %s
+                ) AS newest""",  # noqa: S608 - the table name is ours
+                (keys, story.pk, limit),
+            )
+        else:
+            newest = (
+                LiveTopic.objects.filter(key__in=keys)
+                .exclude(story_id=story.pk)
+                .order_by("-last_published_at", "-story_id")
+                .values("story_id")[: limit * len(keys)]
+            )
         return self.published().filter(pk__in=newest).for_listing()[:limit]
 
     def tagged(self, slug):
@@ -354,7 +372,7 @@ class LiveTopic(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["story", "key"], name="unique_live_topic")
         ]
-        indexes = [models.Index(fields=["key", "-last_published_at"])]
+        indexes = [models.Index(fields=["key", "-last_published_at", "-story"])]
 
     def __str__(self):
         return self.key

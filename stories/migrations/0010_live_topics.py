@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('story', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='stories.story')),
             ],
             options={
-                'indexes': [models.Index(fields=['key', '-last_published_at'], name='stories_liv_key_7623a1_idx')],
+                'indexes': [models.Index(fields=['key', '-last_published_at', '-story'], name='stories_liv_key_2cc912_idx')],
                 'constraints': [models.UniqueConstraint(fields=('story', 'key'), name='unique_live_topic')],
             },
         ),
