@@ -320,8 +320,7 @@ def test_a_head_request_never_makes_readers_wait_for_nothing(redis_cache):
     head.start()
     time.sleep(0.05)  # the HEAD is rendering
     readers = [
-        threading.Thread(target=lambda: get("/robots.txt", app=app))
-        for _ in range(3)
+        threading.Thread(target=lambda: get("/robots.txt", app=app)) for _ in range(3)
     ]
     for thread in readers:
         thread.start()

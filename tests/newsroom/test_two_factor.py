@@ -198,9 +198,7 @@ def test_the_editors_image_upload_follows_the_same_rules(
 
 
 def test_the_device_admin_never_shows_a_key(client, django_user_model, app_of):
-    admin_user = django_user_model.objects.create_superuser(
-        "boss", password=PASSWORD
-    )
+    admin_user = django_user_model.objects.create_superuser("boss", password=PASSWORD)
     device = app_of(admin_user)
     assert sign_in(client, "boss", code(device)).status_code == 302
     other = app_of(django_user_model.objects.create_user("someone", is_staff=True))
@@ -208,7 +206,5 @@ def test_the_device_admin_never_shows_a_key(client, django_user_model, app_of):
         reverse("admin:otp_totp_totpdevice_change", args=[other.pk])
     ).content.decode()
     assert other.key not in page
-    config = client.get(
-        reverse("admin:otp_totp_totpdevice_config", args=[other.pk])
-    )
+    config = client.get(reverse("admin:otp_totp_totpdevice_config", args=[other.pk]))
     assert config.status_code in (403, 404)

@@ -108,9 +108,7 @@ def test_uploaded_images_are_served_with_their_type_and_nosniff(
     assert client.get(url).status_code == 404
 
 
-def test_viewing_stories_is_not_enough_to_use_their_searches(
-    client, django_user_model
-):
+def test_viewing_stories_is_not_enough_to_use_their_searches(client, django_user_model):
     """A read-only account sees stories without the form's search widgets."""
     EntityFactory(name="Japan")
     auditor = django_user_model.objects.create_user("auditor", is_staff=True)
