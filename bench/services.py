@@ -190,15 +190,25 @@ def wrk(url: str, seconds: int, connections: int, rate: int | None = None) -> di
     With rate, each connection waits connections/rate seconds before each
     request, holding the load near rate requests per second; the achieved
     rate falls short by about the latency's share of that wait, and falls
-    further when the server cannot keep up."""
+    further when the server cannot keep up. It is still a closed loop per
+    connection (wrk2's open loop is not packaged here), so a stall delays
+    later requests rather than showing as slow ones: compare rates as well
+    as percentiles."""
     import re
     import tempfile
 
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     script = None
     if rate:
+        # wrk sleeps whole milliseconds: refuse a pace it cannot keep.
+        delay_ms, remainder = divmod(connections * 1000, rate)
+        if delay_ms < 1 or remainder:
+            raise SystemExit(
+                f"--rate {rate} over {connections} connections needs a wait of "
+                f"{connections * 1000 / rate:g} ms; wrk waits whole milliseconds"
+            )
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(f"function delay() return {connections * 1000 / rate:.3f} end\n")
+        script.write(f"function delay() return {delay_ms} end\n")
         script.close()
         command += ["-s", script.name]
     try:

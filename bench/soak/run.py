@@ -194,8 +194,8 @@ def main():
             f"{result['requests']:10d}{result['errors']:8d}"
         )
     print(
-        f"ratio busy/quiet req/s {busy['rps'] / quiet['rps']:.2f}, "
-        f"p99 {busy['p99'] / quiet['p99']:.2f}"
+        f"ratio busy/quiet req/s {busy['rps'] / max(quiet['rps'], 1):.2f}, "
+        f"p99 {busy['p99'] / max(quiet['p99'], 0.001):.2f}"
     )
     print(
         f"activity: {activity}; scheduled published "
@@ -205,12 +205,12 @@ def main():
         print(f"editorial activity failed: {failures}")
     # Both phases are paced alike, so a server that keeps up answers as many
     # requests per second while the newsroom works as while it is quiet.
-    held = not args.rate or busy["rps"] >= 0.95 * quiet["rps"]
+    held = not args.rate or busy["rps"] >= 0.95 * max(quiet["rps"], 1)
     if args.rate:
         print(
             f"paced at {args.rate} req/s (wrk's timer delivers a little less): "
             f"quiet {quiet['rps']:.0f}, busy {busy['rps']:.0f}, "
-            f"held {busy['rps'] / quiet['rps']:.0%} of the quiet rate"
+            f"held {busy['rps'] / max(quiet['rps'], 1):.0%} of the quiet rate"
         )
     ok = (
         held
