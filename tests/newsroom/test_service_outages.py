@@ -55,9 +55,11 @@ class Site:
             "PAGE_CACHE_SECONDS": str(page_cache_seconds),
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "MEDIA_ROOT": str(tmp_path / "media"),
+            "STATIC_ROOT": str(tmp_path / "static"),
             "LOG_LEVEL": "CRITICAL",
         }
         self.manage("migrate", "--no-input")
+        self.manage("collectstatic", "--no-input")  # as a deploy does
         self.manage("setup_demo", DEBUG="true")
         self.port = free_port()
         self.server = subprocess.Popen(
