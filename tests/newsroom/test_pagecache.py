@@ -243,16 +243,9 @@ def test_readers_missing_the_same_page_at_once_wait_for_one_render(redis_cache):
     """Just after an invalidation every reader of a popular page misses at
     the same moment; one render must serve them all."""
     import threading
-    import time
 
     renders = []
-
-    def slow_django(environ, start_response):
-        renders.append(environ["PATH_INFO"])
-        time.sleep(0.3)
-        return application.application(environ, start_response)
-
-    app = pagecache.PageCacheApp(slow_django)
+    app = pagecache.PageCacheApp(slow_django(renders))
     readers = 8
     start = threading.Barrier(readers)
     answers = []
@@ -266,7 +259,7 @@ def test_readers_missing_the_same_page_at_once_wait_for_one_render(redis_cache):
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    assert renders == ["/robots.txt"]
+    assert renders == [("GET", "/robots.txt")]
     assert len(answers) == readers
     assert {status for status, _, _ in answers} == {"200 OK"}
     assert sum(headers.get("X-Cache") == "HIT" for _, headers, _ in answers) == 7
@@ -309,13 +302,7 @@ def test_a_head_request_never_makes_readers_wait_for_nothing(redis_cache):
     import time
 
     renders = []
-
-    def slow_django(environ, start_response):
-        renders.append(environ["REQUEST_METHOD"])
-        time.sleep(0.3)
-        return application.application(environ, start_response)
-
-    app = pagecache.PageCacheApp(slow_django)
+    app = pagecache.PageCacheApp(slow_django(renders))
     head = threading.Thread(target=lambda: get_head("/robots.txt", app))
     head.start()
     time.sleep(0.05)  # the HEAD is rendering
@@ -326,7 +313,19 @@ def test_a_head_request_never_makes_readers_wait_for_nothing(redis_cache):
         thread.start()
     for thread in [head, *readers]:
         thread.join(timeout=10)
-    assert sorted(renders) == ["GET", "HEAD"]
+    assert sorted(method for method, _ in renders) == ["GET", "HEAD"]
+
+
+def slow_django(renders):
+    """Newsroom taking 0.3 s per render, noting each (method, path)."""
+    import time
+
+    def app(environ, start_response):
+        renders.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        time.sleep(0.3)
+        return application.application(environ, start_response)
+
+    return app
 
 
 def get_head(path, app):
