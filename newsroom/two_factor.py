@@ -11,6 +11,7 @@ superuser deleting the person's device under "TOTP devices" in the admin;
 the person then sets up a new one.
 """
 
+import logging
 from base64 import b32encode
 from functools import wraps
 
@@ -23,6 +24,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -34,6 +36,7 @@ from django.views.decorators.csrf import csrf_protect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 DEVICE_NAME = "Authenticator app"
+logger = logging.getLogger(__name__)
 
 
 def confirmed_device(user):
@@ -94,6 +97,30 @@ def check_code(device, code):
     if error is not None:
         raise error
     return device
+
+
+def tell_owner(request, change):
+    """Email the account's owner about a two-factor change, after it
+    commits: someone who has only their password (and so could turn it on
+    with their own phone, where it is required) does not go unnoticed."""
+    user = request.user
+    if not user.email:
+        return
+    subject = f"[{settings.SITE_NAME}] Two-factor sign-in {change}"
+    body = (
+        f"Two-factor sign-in was {change} for your {settings.SITE_NAME} "
+        f"account ({user.get_username()}) from {request.META.get('REMOTE_ADDR')}."
+        "\n\nIf this was not you, tell an administrator at once: they can "
+        "remove the authenticator app and lock the account."
+    )
+
+    def send():
+        try:
+            send_mail(subject, body, None, [user.email])
+        except Exception:  # a mail outage must not undo the change
+            logger.exception("Could not email %s about two-factor", user.pk)
+
+    transaction.on_commit(send)
 
 
 def staff_view(view):
@@ -215,6 +242,7 @@ class TwoFactorView(View):
             device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
         django_otp.login(request, device)
+        tell_owner(request, "turned on")
         messages.success(request, "Two-factor sign-in is on.")
         return redirect("admin:index")
 
@@ -226,6 +254,7 @@ class TwoFactorView(View):
         if not form.is_valid():
             return self.render(request, device, form)
         device.delete()
+        tell_owner(request, "turned off")
         messages.success(request, "Two-factor sign-in is off.")
         return redirect("admin:index")
 

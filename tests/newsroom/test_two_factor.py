@@ -108,7 +108,9 @@ def test_a_password_only_session_cannot_use_the_admin_once_an_app_is_set_up(
     assert client.get(SETUP_URL).status_code == 302
 
 
-def test_setting_up_an_app_confirms_it_with_a_code(client, editor):
+def test_setting_up_an_app_confirms_it_with_a_code(
+    client, editor, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(editor)
     page = client.get(SETUP_URL)
     html = page.content.decode()
@@ -120,10 +122,14 @@ def test_setting_up_an_app_confirms_it_with_a_code(client, editor):
     refused = client.post(SETUP_URL, {"action": "turn-on", "otp_token": "99999"})
     assert "wrong or has expired" in refused.content.decode()
     unthrottle(pending)
-    turned_on = client.post(
-        SETUP_URL, {"action": "turn-on", "otp_token": code(pending)}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        turned_on = client.post(
+            SETUP_URL, {"action": "turn-on", "otp_token": code(pending)}
+        )
     assert turned_on.status_code == 302
+    # The owner hears of it, in case it was not them.
+    assert [m.to for m in mailoutbox] == [[editor.email]]
+    assert "turned on" in mailoutbox[0].subject
     pending.refresh_from_db()
     assert pending.confirmed
     # This session proved the code; a new one must give it.
@@ -132,7 +138,9 @@ def test_setting_up_an_app_confirms_it_with_a_code(client, editor):
     assert sign_in(client, "editor").status_code == 200
 
 
-def test_turning_it_off_needs_a_current_code(client, editor, app_of):
+def test_turning_it_off_needs_a_current_code(
+    client, editor, app_of, mailoutbox, django_capture_on_commit_callbacks
+):
     device = app_of(editor)
     assert sign_in(client, "editor", code(device)).status_code == 302
     client.post(SETUP_URL, {"action": "turn-off", "otp_token": "12345"})
@@ -142,8 +150,10 @@ def test_turning_it_off_needs_a_current_code(client, editor, app_of):
     # A stale "turn on" form sent with a good code changes nothing.
     client.post(SETUP_URL, {"action": "turn-on", "otp_token": fresh})
     assert TOTPDevice.objects.filter(pk=device.pk, confirmed=True).exists()
-    client.post(SETUP_URL, {"action": "turn-off", "otp_token": fresh})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(SETUP_URL, {"action": "turn-off", "otp_token": fresh})
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert "turned off" in mailoutbox[-1].subject
 
 
 def test_when_required_staff_without_an_app_must_set_one_up_first(
