@@ -5,8 +5,8 @@ function returning them under the same server (the floor that server pays).
 Starts Redis, PostgreSQL (where installed), loads 300 published stories, and
 for gunicorn (sync workers) and granian (WSGI) measures requests per second
 and p50/p99 latency with wrk on 127.0.0.1: cold (page cache off, every request
-rendered by Django) and from the page cache. Prints ratios to nginx and peak
-worker memory.
+rendered by Django; also without the per-process article memo) and from
+the page cache. Prints ratios to nginx and peak worker memory.
 
     .venv/bin/python bench/reader/run.py [--seconds 8] [--connections 16]
 """
@@ -215,15 +215,27 @@ http {{
             results.append(
                 (kind, "bare WSGI", "story", bare, nginx_results["story"], None)
             )
-            for mode, cache_seconds in (("cold", "0"), ("cached", "600")):
+            # cold: every request rendered by Django (page cache off), with
+            # each published article rendered once per process; no memo:
+            # the article rendered on every request too.
+            modes = (
+                ("cold", "0", "500", pages),
+                ("no memo", "0", "0", {"story": pages["story"]}),
+                ("cached", "600", "500", pages),
+            )
+            for mode, cache_seconds, memo_entries, mode_pages in modes:
                 port = free_port()
                 server = start_server(
                     kind,
                     "newsroom.wsgi:application",
                     port,
-                    {**base_env, "PAGE_CACHE_SECONDS": cache_seconds},
+                    {
+                        **base_env,
+                        "PAGE_CACHE_SECONDS": cache_seconds,
+                        "ARTICLE_MEMO_ENTRIES": memo_entries,
+                    },
                 )
-                for name, path in pages.items():
+                for name, path in mode_pages.items():
                     if mode == "cached":  # warm it
                         urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
                     measured = wrk(
