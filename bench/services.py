@@ -1,11 +1,14 @@
-"""Throwaway PostgreSQL and Redis servers on 127.0.0.1 for benchmarks."""
+"""Throwaway PostgreSQL and Redis servers on 127.0.0.1 for benchmarks (and
+the outage tests), and the Newsroom processes that run against them."""
 
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +31,50 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"nothing answered on port {port}")
+
+
+BIN = Path(sys.executable).parent
+APP = "newsroom.wsgi:application"
+
+
+def granian(port: int, workers: int = 2, app: str = APP) -> list[str]:
+    """The web server as shipped (docker-compose.yml): granian, WSGI, HTTP/1."""
+    return [
+        *(str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"),
+        *("--port", str(port), "--workers", str(workers), "--http", "1"),
+        *("--no-ws", "--log-level", "warning", app),
+    ]
+
+
+def gunicorn(port: int, workers: int = 2, app: str = APP) -> list[str]:
+    return [
+        *(str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(workers), "--worker-class", "sync"),
+        *("--log-level", "warning"),
+    ]
+
+
+def celery(*arguments: str) -> list[str]:
+    """A Celery command for Newsroom's app: celery("worker", "--beat")."""
+    return [sys.executable, "-m", "celery", "-A", "newsroom", *arguments]
+
+
+def spawn(command: list[str], env: dict, log=subprocess.DEVNULL) -> subprocess.Popen:
+    """Start command from the project root in a session of its own, so
+    finish() stops it with everything it started."""
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
 
 
 class Services:

@@ -14,7 +14,6 @@ import argparse
 import http.client
 import multiprocessing
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from bench.services import (  # noqa: E402
     Services,
+    celery,
+    finish,
     free_port,
+    gunicorn,
     production_like_django,
+    spawn,
     wait_for_port,
 )
 
@@ -99,53 +102,17 @@ def main():
         stories = [approved_story(n) for n in range(total)]
         port = free_port()
         log = open(services.dir / "processes.log", "w")
-        bin_dir = Path(sys.executable).parent
         processes = [
-            subprocess.Popen(
-                [
-                    str(bin_dir / "gunicorn"),
-                    "newsroom.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "3",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            ),
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "newsroom",
-                    "worker",
-                    "--concurrency=2",
-                    "--loglevel=warning",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            ),
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "newsroom",
+            spawn(gunicorn(port, workers=3), env, log),
+            spawn(celery("worker", "--concurrency=2", "--loglevel=warning"), env, log),
+            spawn(
+                celery(
                     "beat",
                     "--loglevel=warning",
                     f"--schedule={services.dir / 'beat-schedule'}",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
+                ),
+                env,
+                log,
             ),
         ]
         try:
@@ -201,8 +168,7 @@ def main():
             ).count()
         finally:
             for process in processes:
-                process.terminate()
-                process.wait(timeout=20)
+                finish(process)
             log.close()
 
     database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"

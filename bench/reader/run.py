@@ -13,10 +13,8 @@ the page cache. Prints ratios to nginx and peak worker memory.
 
 import argparse
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -26,8 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from bench.services import (  # noqa: E402
     Services,
+    finish,
     free_port,
+    granian,
+    gunicorn,
     production_like_django,
+    spawn,
     wait_for_port,
     wrk,
 )
@@ -56,55 +58,11 @@ def peak_rss_mb(pid):
 
 
 def start_server(kind, app, port, env):
-    bin_dir = Path(sys.executable).parent
-    if kind == "gunicorn":
-        command = [
-            str(bin_dir / "gunicorn"),
-            app,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ]
-    else:
-        module, attribute = app.split(":")
-        command = [
-            str(bin_dir / "granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--http",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-ws",
-            f"{module}:{attribute}",
-        ]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    command = (gunicorn if kind == "gunicorn" else granian)(port, WORKERS, app)
+    process = spawn(command, env)
     wait_for_port(port)
     time.sleep(1)
     return process
-
-
-def stop(process):
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
 
 
 def main():
@@ -159,7 +117,7 @@ def main():
                     ],
                 )
             (static_dir / f"{name}.html").write_bytes(body)
-        stop(server)
+        finish(server)
         nginx_port = free_port()
         conf = services.dir / "nginx.conf"
         conf.write_text(f"""
@@ -211,7 +169,7 @@ http {{
                 },
             )
             bare = wrk(f"http://127.0.0.1:{port}/", args.seconds, args.connections)
-            stop(server)
+            finish(server)
             results.append(
                 (kind, "bare WSGI", "story", bare, nginx_results["story"], None)
             )
@@ -246,7 +204,7 @@ http {{
                     )
                 memory = peak_rss_mb(server.pid)
                 results[-1] = results[-1][:5] + (memory,)
-                stop(server)
+                finish(server)
 
     print(
         f"bench/reader: {WORKERS} workers per server, wrk -t2 -c{args.connections} "

@@ -16,7 +16,6 @@ with 0 errors. --rate 0 runs wrk closed-loop instead.
 """
 
 import argparse
-import subprocess
 import sys
 import threading
 import time
@@ -27,8 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from bench.services import (  # noqa: E402
     Services,
+    celery,
+    finish,
     free_port,
+    granian,
     production_like_django,
+    spawn,
     wait_for_port,
     wrk,
 )
@@ -67,46 +70,18 @@ def main():
         target.refresh_from_db()
         port = free_port()
         log = open(services.dir / "processes.log", "w")
-        bin_dir = Path(sys.executable).parent
         processes = [
-            subprocess.Popen(
-                [
-                    str(bin_dir / "granian"),
-                    "--interface",
-                    "wsgi",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    "2",
-                    "--http",
-                    "1",
-                    "--no-ws",
-                    "newsroom.wsgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            ),
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "newsroom",
+            spawn(granian(port), env, log),
+            spawn(
+                celery(
                     "worker",
                     "--beat",
                     "--concurrency=1",
                     "--loglevel=warning",
                     f"--schedule={services.dir / 'beat'}",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
+                ),
+                env,
+                log,
             ),
         ]
         try:
@@ -178,8 +153,7 @@ def main():
             ).count()
         finally:
             for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+                finish(process)
             log.close()
 
     pace = f"held at {args.rate} req/s" if args.rate else "closed loop"

@@ -24,7 +24,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.services import Services, create_database, free_port, wait_for_port
+from bench.services import (
+    Services,
+    create_database,
+    finish,
+    free_port,
+    granian,
+    spawn,
+    wait_for_port,
+)
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,28 +70,7 @@ class Site:
         self.manage("collectstatic", "--no-input")  # as a deploy does
         self.manage("setup_demo", DEBUG="true")
         self.port = free_port()
-        self.server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "granian"),
-                "--interface",
-                "wsgi",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-                "--no-ws",
-                "--log-level",
-                "error",
-                "newsroom.wsgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self.server = spawn(granian(self.port, workers=1), self.env)
         wait_for_port(self.port)
         self.url = f"http://127.0.0.1:{self.port}"
         self.story_path = re.search(
@@ -110,8 +97,7 @@ class Site:
             return error.code, error.headers, error.read().decode()
 
     def close(self):
-        os.killpg(self.server.pid, 15)
-        self.server.wait(timeout=20)
+        finish(self.server)
         self.redis.stop()
         self.services.__exit__(None, None, None)
 
