@@ -44,9 +44,16 @@ class Site:
 
     def __init__(self, tmp_path, *, page_cache_seconds):
         self.services = Services()
+        self.redis = self.server = None
+        try:
+            self._start(tmp_path, page_cache_seconds)
+        except BaseException:  # a failed start (or a skip) leaves nothing running
+            self.close()
+            raise
+
+    def _start(self, tmp_path, page_cache_seconds):
         database_url = self.services.postgres()
         if database_url is None:
-            self.services.__exit__(None, None, None)
             pytest.skip("needs PostgreSQL: `apt-get install postgresql` (.ci/run does)")
         create_database(database_url)
         self.redis = RedisServer(tmp_path).start()
@@ -97,8 +104,10 @@ class Site:
             return error.code, error.headers, error.read().decode()
 
     def close(self):
-        finish(self.server)
-        self.redis.stop()
+        if self.server is not None:
+            finish(self.server)
+        if self.redis is not None:
+            self.redis.stop()
         self.services.__exit__(None, None, None)
 
 
