@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.formats import date_format
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
@@ -162,7 +163,11 @@ def tag_detail(request, slug):
     if not page.object_list:
         raise Http404("No published stories with this tag.")
     tag = get_object_or_404(Tag, slug=slug)
-    return render(request, "stories/tag_detail.html", {"tag": tag, "page_obj": page})
+    return render(
+        request,
+        "stories/tag_detail.html",
+        {"tag": tag, "kind": "Tag", "heading": tag.name, "page_obj": page},
+    )
 
 
 def author_detail(request, username):
@@ -171,7 +176,13 @@ def author_detail(request, username):
     if not page.object_list:
         raise Http404("No published stories by this author.")
     return render(
-        request, "stories/author_detail.html", {"author": author, "page_obj": page}
+        request,
+        "stories/author_detail.html",
+        {
+            "kind": "Author",
+            "heading": author.get_full_name() or author.get_username(),
+            "page_obj": page,
+        },
     )
 
 
@@ -193,7 +204,11 @@ def archive(request, year, month=None):
     return render(
         request,
         "stories/archive.html",
-        {"page_obj": page, "period": start, "is_month": month is not None},
+        {
+            "kind": "Archive",
+            "heading": date_format(start, "F Y" if month else "Y"),
+            "page_obj": page,
+        },
     )
 
 
