@@ -61,6 +61,7 @@ def story_detail(request, slug):
     image = hero_image_url(content)
     context = {
         "story": story,
+        "canonical_path": story.get_absolute_url(),
         "revision": story.live_revision,
         "content": content,
         "article": published_article(story.live_revision),

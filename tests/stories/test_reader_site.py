@@ -320,3 +320,21 @@ def test_listing_query_counts_do_not_grow_with_content(
     publish_some(15)
     with django_assert_max_num_queries(baseline):
         assert client.get(url).status_code == 200
+
+
+def test_social_tags_name_the_page_but_never_a_previews_address(client, live, editor):
+    url = (
+        f'<meta property="og:url" content="http://testserver{live.get_absolute_url()}">'
+    )
+    html = client.get(live.get_absolute_url()).content.decode()
+    assert url in html
+    assert '<meta name="twitter:card" content="summary">' in html
+    _, token = services.create_preview_link(story=live, by=editor, hours=1)
+    preview = client.get(f"/preview/{token}/").content.decode()
+    assert 'property="og:title"' in preview and 'property="og:url"' not in preview
+    assert 'rel="canonical"' not in preview
+    topic = live.live_revision.entities.get()
+    assert (
+        f'<meta property="og:url" content="http://testserver{topic.get_absolute_url()}">'
+        in client.get(topic.get_absolute_url()).content.decode()
+    )
