@@ -218,3 +218,19 @@ def test_the_device_admin_never_shows_a_key(client, django_user_model, app_of):
     assert other.key not in page
     config = client.get(reverse("admin:otp_totp_totpdevice_config", args=[other.pk]))
     assert config.status_code in (403, 404)
+
+
+def test_a_code_is_checked_with_the_device_locked(editor, app_of):
+    """Two sign-ins at once must not both accept one code (or both count one
+    wrong guess): the check reads the device row FOR UPDATE."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from newsroom.two_factor import check_code
+
+    if not connection.features.has_select_for_update:
+        pytest.skip("SQLite locks the whole database instead; PostgreSQL runs this")
+    device = app_of(editor)
+    with CaptureQueriesContext(connection) as queries:
+        check_code(device, code(device))
+    assert any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
