@@ -449,10 +449,28 @@ def index_live_topics(story: Story) -> None:
     withdrawn)."""
     LiveTopic.objects.filter(story=story).delete()
     if story.live_revision_id is not None:
-        LiveTopic.objects.bulk_create(
-            LiveTopic(story=story, key=key, last_published_at=story.last_published_at)
-            for key in dict.fromkeys(LiveTopic.keys_of(story.live_revision.content))
-        )
+        LiveTopic.objects.bulk_create(_live_topics(story))
+
+
+def rebuild_live_topics() -> None:
+    """Rebuild every story's LiveTopic rows from the live revisions (after a
+    bulk load, which does not carry them), in batches."""
+    LiveTopic.objects.all().delete()
+    published = Story.objects.published().select_related("live_revision")
+    batch = []
+    for story in published.iterator(chunk_size=500):
+        batch.extend(_live_topics(story))
+        if len(batch) >= 5000:
+            LiveTopic.objects.bulk_create(batch)
+            batch = []
+    LiveTopic.objects.bulk_create(batch)
+
+
+def _live_topics(story):
+    return [
+        LiveTopic(story=story, key=key, last_published_at=story.last_published_at)
+        for key in dict.fromkeys(LiveTopic.keys_of(story.live_revision.content))
+    ]
 
 
 def publish_story(

@@ -26,8 +26,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 call_command("loaddata", path, verbosity=0)
                 # Derived from the live revisions, so not in the file.
-                for story in Story.objects.published().select_related("live_revision"):
-                    services.index_live_topics(story)
+                services.rebuild_live_topics()
                 transaction.on_commit(pagecache.bump_generation)
         except Exception as error:
             raise CommandError(f"Nothing was imported: {error}") from error
