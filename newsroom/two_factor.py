@@ -99,6 +99,31 @@ def check_code(device, code):
     return device
 
 
+def pending_device(user):
+    """The app being set up: one unconfirmed device per person, kept across
+    page loads so the QR code a phone scanned stays valid."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    return device
+
+
+def confirm_app(request, device):
+    """Turn two-factor on with device, whose code the person just gave:
+    this session counts as verified, and the owner is told."""
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+    django_otp.login(request, device)
+    tell_owner(request, "turned on")
+
+
+def remove_app(request, device):
+    device.delete()
+    tell_owner(request, "turned off")
+
+
 def tell_owner(request, change):
     """Email the account's owner about a two-factor change, after it
     commits: someone who has only their password (and so could turn it on
@@ -233,16 +258,10 @@ class TwoFactorView(View):
         return redirect("admin:two_factor")
 
     def turn_on(self, request):
-        form = ConfirmForm(request.POST, device=self.pending_device(request.user))
+        form = ConfirmForm(request.POST, device=pending_device(request.user))
         if not form.is_valid():
             return self.render(request, None, form)
-        device = form.device
-        with transaction.atomic():
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
-        django_otp.login(request, device)
-        tell_owner(request, "turned on")
+        confirm_app(request, form.device)
         messages.success(request, "Two-factor sign-in is on.")
         return redirect("admin:index")
 
@@ -253,21 +272,9 @@ class TwoFactorView(View):
         form = ConfirmForm(request.POST, device=device)
         if not form.is_valid():
             return self.render(request, device, form)
-        device.delete()
-        tell_owner(request, "turned off")
+        remove_app(request, device)
         messages.success(request, "Two-factor sign-in is off.")
         return redirect("admin:index")
-
-    @staticmethod
-    def pending_device(user):
-        """The app being set up: one unconfirmed device per person, kept
-        across page loads so the QR code a phone scanned stays valid."""
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-        if device is None:
-            device = TOTPDevice.objects.create(
-                user=user, name=DEVICE_NAME, confirmed=False
-            )
-        return device
 
     def render(self, request, device, form):
         context = {
@@ -278,7 +285,7 @@ class TwoFactorView(View):
             "required": settings.ADMIN_REQUIRE_TWO_FACTOR,
         }
         if device is None:
-            pending = self.pending_device(request.user)
+            pending = pending_device(request.user)
             secret = b32encode(pending.bin_key).decode()
             context.update(
                 qr_svg=segno.make(pending.config_url, error="m").svg_inline(
