@@ -21,6 +21,7 @@ from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
 from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
+from .story_page import load_story_page
 from .structured_data import faq_page, news_article
 
 STORIES_PER_PAGE = 20
@@ -54,9 +55,10 @@ def home(request):
 
 
 def story_detail(request, slug):
-    story = Story.objects.published().for_story_page().filter(public_slug=slug).first()
-    if story is None:
+    page = load_story_page(slug)
+    if page is None:
         return _missing_story(request, slug)
+    story = page.story
     content = story.live_revision.content
     image = hero_image_url(content)
     context = {
@@ -65,8 +67,8 @@ def story_detail(request, slug):
         "revision": story.live_revision,
         "content": content,
         "article": published_article(story.live_revision),
-        "corrections": list(story.corrections.all()),
-        "related": list(Story.objects.related_to(story)),
+        "corrections": page.corrections,
+        "related": page.related,
         "hero_image_url": image,
         "structured_data": news_article(story, content, image),
     }

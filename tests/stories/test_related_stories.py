@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from stories import services
 from stories.models import LiveTopic, Story
+from stories.story_page import load_story_page
 from tests.entities.factories import EntityFactory
 from tests.stories.factories import StoryFactory
 
@@ -17,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def related(story):
+    """Related stories as the queryset finds them, checked against the
+    story page's own read (one statement on PostgreSQL)."""
     story = Story.objects.for_story_page().get(pk=story.pk)
-    return [s.pk for s in Story.objects.related_to(story)]
+    found = [s.pk for s in Story.objects.related_to(story)]
+    page = load_story_page(story.public_slug)
+    assert [s.pk for s in page.related] == found
+    return found
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 import re
 
 import pytest
+from django.db import connection
 
 from stories import services
+from stories.models import Story
 from tests.entities.factories import EntityFactory
 from tests.stories.factories import FAQFactory, StoryFactory
 
@@ -89,6 +91,29 @@ def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         response = client.get(story.get_absolute_url())
     assert response.content.decode().count('class="entity-card"') == 20
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
+)
+def test_story_page_reads_everything_in_one_statement_on_postgresql(
+    client, editor, django_assert_num_queries
+):
+    topic = EntityFactory()
+    older = StoryFactory(
+        headline="An older explainer", entities=[topic], published=True
+    )
+    story = StoryFactory(entities=[topic], published=True)
+    services.publish_story(
+        story=Story.objects.get(pk=story.pk),
+        by=editor,
+        correction_kind="correction",
+        correction_text="An earlier version misnamed the minister.",
+    )
+    with django_assert_num_queries(1):
+        html = client.get(story.get_absolute_url()).content.decode()
+    assert "An earlier version misnamed the minister." in html
+    assert f'href="{older.get_absolute_url()}"' in html
 
 
 def test_home_lists_only_published_stories_newest_first(client):

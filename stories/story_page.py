@@ -1,0 +1,182 @@
+"""Everything the public story page reads, in one round trip on PostgreSQL.
+
+The story page is the site's busiest uncached page. Read with three ORM
+queries (the story, its corrections, related stories), most of its time went
+to Django compiling the same SQL again on every request. On PostgreSQL the
+three are one statement instead: built with the ORM from
+Story.objects.published() (still the only definition of what readers may
+see), compiled once per process, and run with each request's slug. Other
+databases run the three ORM queries. Either way the page gets the same
+model instances.
+"""
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import OuterRef
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
+
+from .models import Correction, LiveTopic, Story, StoryRevision
+
+RELATED_STORIES = 4
+
+# Stands in for the slug when the statement is compiled; each request's slug
+# takes its place among the parameters.
+_SLUG = "\x00story-page-slug"
+
+STORY_FIELDS = (
+    "id",
+    "slug",
+    "public_slug",
+    "status",
+    "first_published_at",
+    "last_published_at",
+    "live_revision_id",
+)
+CORRECTION_FIELDS = ("id", "kind", "text", "created_at")
+CARD_STORY_FIELDS = (
+    "id",
+    "slug",
+    "public_slug",
+    "first_published_at",
+    "last_published_at",
+    "live_revision_id",
+)
+CARD_REVISION_FIELDS = ("id", "search_headline", "search_summary")
+
+
+@dataclass(frozen=True)
+class StoryPage:
+    story: Story  # with live_revision (its content) loaded
+    corrections: list[Correction]
+    related: list[Story]  # card-shaped: see StoryQuerySet.for_listing()
+
+
+def load_story_page(slug: str) -> StoryPage | None:
+    """The published story at slug, its corrections and related stories."""
+    if connection.vendor == "postgresql":
+        return _load_in_one_statement(slug)
+    story = Story.objects.published().for_story_page().filter(public_slug=slug).first()
+    if story is None:
+        return None
+    return StoryPage(
+        story=story,
+        corrections=list(story.corrections.all()),
+        related=list(Story.objects.related_to(story, limit=RELATED_STORIES)),
+    )
+
+
+def _load_in_one_statement(slug):
+    sql, params, slug_at = _statement()
+    params = list(params)
+    params[slug_at] = slug
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *story_values, created_at, content, corrections, related = row
+    story = _instance(Story, dict(zip(STORY_FIELDS, story_values, strict=True)))
+    story.live_revision = _instance(
+        StoryRevision,
+        {
+            "id": story.live_revision_id,
+            "story_id": story.pk,
+            "created_at": created_at,
+            "content": json.loads(content),
+        },
+    )
+    return StoryPage(
+        story=story,
+        corrections=[
+            _instance(Correction, {"story_id": story.pk, **_dates(json.loads(item))})
+            for item in corrections
+        ],
+        related=[_card(json.loads(item)) for item in related],
+    )
+
+
+def _card(item):
+    revision = item.pop("live_revision")
+    story = _instance(Story, _dates(item))
+    story.live_revision = _instance(StoryRevision, revision)
+    return story
+
+
+def _dates(item):
+    # JSON carries datetimes as ISO 8601 text.
+    for name, value in item.items():
+        if name.endswith("_at") and value is not None:
+            item[name] = datetime.fromisoformat(value)
+    return item
+
+
+def _instance(model, values):
+    """A model instance as the ORM builds one from a row of some of its
+    columns: the rest are deferred, and load if read."""
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, fields, [values[f] for f in fields])
+
+
+@functools.cache
+def _statement():
+    """(sql, params, index of the slug among params), compiled once."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    corrections = ArraySubquery(
+        Correction.objects.filter(story=OuterRef("pk"))
+        .order_by("created_at", "id")
+        .values(item=JSONObject(**{name: name for name in CORRECTION_FIELDS}))
+    )
+    related = ArraySubquery(
+        Story.objects.published()
+        .filter(pk__in=_newest_sharing_a_topic())
+        .order_by("-last_published_at", "-pk")
+        .values(
+            item=JSONObject(
+                **{name: name for name in CARD_STORY_FIELDS},
+                live_revision=JSONObject(
+                    **{name: f"live_revision__{name}" for name in CARD_REVISION_FIELDS}
+                ),
+            )
+        )[:RELATED_STORIES]
+    )
+    queryset = (
+        Story.objects.published()
+        .filter(public_slug=_SLUG)
+        .order_by()
+        .annotate(corrections_json=corrections, related_json=related)
+        .values_list(
+            *STORY_FIELDS,
+            "live_revision__created_at",
+            "live_revision__content",
+            "corrections_json",
+            "related_json",
+        )
+    )
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params), params.index(_SLUG)
+
+
+def _newest_sharing_a_topic():
+    """Ids of the newest stories per topic or tag of the outer query's story,
+    read off the live-topic index as StoryQuerySet.related_to() reads it.
+    The story's own live-topic rows are its live revision's keys."""
+    table = LiveTopic._meta.db_table
+    story_table = Story._meta.db_table
+    return RawSQL(
+        f"""SELECT newest.story_id FROM {table} own
+        CROSS JOIN LATERAL (
+            SELECT other.story_id FROM {table} other
+            WHERE other.key = own.key AND other.story_id <> own.story_id
+            ORDER BY other.last_published_at DESC, other.story_id DESC
+            LIMIT %s
+        ) AS newest
+        WHERE own.story_id = "{story_table}"."id"
+        """,  # noqa: S608 - the table names are ours
+        (RELATED_STORIES,),
+    )
