@@ -2,6 +2,7 @@
 that changes without a new revision is still rendered per request."""
 
 import pytest
+from django.template.backends.jinja2 import Template
 
 from stories import rendering, services
 from tests.stories.factories import StoryFactory, UserFactory
@@ -17,13 +18,33 @@ def no_page_cache(settings):
     settings.ARTICLE_MEMO_ENTRIES = 50  # also empties the memo
 
 
-def rendered_templates(client, story):
-    response = client.get(story.get_absolute_url())
-    assert response.status_code == 200
-    return [t.name for t in response.templates], response.content.decode()
+@pytest.fixture(autouse=True)
+def template_names(monkeypatch):
+    """Names of the templates each request renders (Jinja2 sends no
+    template_rendered signal for response.templates)."""
+    names = []
+    original_init = Template.__init__
+
+    def recording(self, template, backend):
+        names.append(template.name)
+        original_init(self, template, backend)
+
+    monkeypatch.setattr(Template, "__init__", recording)
+    return names
 
 
-def test_second_view_reuses_the_rendered_article(client):
+@pytest.fixture
+def rendered_templates(template_names):
+    def get(client, story):
+        template_names.clear()
+        response = client.get(story.get_absolute_url())
+        assert response.status_code == 200
+        return list(template_names), response.content.decode()
+
+    return get
+
+
+def test_second_view_reuses_the_rendered_article(client, rendered_templates):
     story = StoryFactory(sections=3, headline="Memo headline", published=True)
     first, first_html = rendered_templates(client, story)
     second, second_html = rendered_templates(client, story)
@@ -33,7 +54,7 @@ def test_second_view_reuses_the_rendered_article(client):
     assert first_html == second_html
 
 
-def test_a_new_revision_is_rendered_afresh(client, editor):
+def test_a_new_revision_is_rendered_afresh(client, editor, rendered_templates):
     story = StoryFactory(summary="Old summary text.", published=True)
     rendered_templates(client, story)
     story.summary = "New summary text."
@@ -45,7 +66,7 @@ def test_a_new_revision_is_rendered_afresh(client, editor):
     assert "New summary text." in html and "Old summary text." not in html
 
 
-def test_corrections_show_without_a_new_revision(client, editor):
+def test_corrections_show_without_a_new_revision(client, editor, rendered_templates):
     story = StoryFactory(published=True)
     rendered_templates(client, story)
     story.corrections.create(
@@ -55,7 +76,7 @@ def test_corrections_show_without_a_new_revision(client, editor):
     assert "We misspelt a name." in html
 
 
-def test_zero_entries_renders_every_request(client, settings):
+def test_zero_entries_renders_every_request(client, settings, rendered_templates):
     settings.ARTICLE_MEMO_ENTRIES = 0
     story = StoryFactory(published=True)
     rendered_templates(client, story)
@@ -63,7 +84,7 @@ def test_zero_entries_renders_every_request(client, settings):
     assert PARTS in templates
 
 
-def test_memo_keeps_only_the_most_recent_articles(client, settings):
+def test_memo_keeps_only_the_most_recent_articles(client, settings, rendered_templates):
     settings.ARTICLE_MEMO_ENTRIES = 2
     stories = [StoryFactory(published=True) for _ in range(3)]
     for story in stories:

@@ -1,0 +1,41 @@
+"""The reader site's Jinja2 environment behaves as Django's templates did."""
+
+from datetime import UTC, datetime
+
+import jinja2
+from django.template import engines
+from django.urls import set_script_prefix
+from django.utils import timezone
+
+from newsroom.jinja2 import environment
+
+
+def render(source, **context):
+    return engines["jinja2"].from_string(source).render(context)
+
+
+def test_a_missing_value_renders_as_nothing_even_with_debug_undefined():
+    # Django passes DebugUndefined when DEBUG is on; pages must not change.
+    env = environment(undefined=jinja2.DebugUndefined)
+    assert env.from_string("[{{ story.missing.deeper }}]").render() == "[]"
+
+
+def test_remembered_urls_follow_the_script_prefix():
+    assert render("{{ url('stories:home') }}") == "/"
+    set_script_prefix("/news/")
+    try:
+        assert render("{{ url('stories:home') }}") == "/news/"
+    finally:
+        set_script_prefix("/")
+
+
+def test_dates_show_in_the_newsrooms_time_zone():
+    moment = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
+    with timezone.override("Asia/Tokyo"):
+        assert render('{{ d|date("j F Y, H:i T") }}', d=moment) == (
+            "28 November 2026, 08:30 JST"
+        )
+
+
+def test_output_is_escaped():
+    assert render("{{ text }}", text="<script>") == "&lt;script&gt;"
