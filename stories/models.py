@@ -364,6 +364,8 @@ class LiveTopic(models.Model):
     few index entries, not every revision ever saved. Rewritten by
     services.take_action whenever a story's live revision changes."""
 
+    ENTITY_PREFIX = "entity:"
+
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=150)
     last_published_at = models.DateTimeField()
@@ -372,16 +374,20 @@ class LiveTopic(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["story", "key"], name="unique_live_topic")
         ]
-        indexes = [models.Index(fields=["key", "-last_published_at", "-story"])]
+        indexes = [
+            models.Index(fields=["key", "-last_published_at", "-story"]),
+            # The home page's most active topics: the recent rows only.
+            models.Index(fields=["-last_published_at"]),
+        ]
 
     def __str__(self):
         return self.key
 
-    @staticmethod
-    def keys_of(content):
-        return [f"entity:{e['id']}" for e in content.get("entities", [])] + [
-            f"tag:{t['slug']}" for t in content.get("tags", [])
-        ]
+    @classmethod
+    def keys_of(cls, content):
+        return [
+            f"{cls.ENTITY_PREFIX}{e['id']}" for e in content.get("entities", [])
+        ] + [f"tag:{t['slug']}" for t in content.get("tags", [])]
 
 
 class StorySlugRedirect(models.Model):
