@@ -1,7 +1,7 @@
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat, Substr
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 
 from stories.fields import RichTextField
@@ -38,22 +38,22 @@ class EntityQuerySet(models.QuerySet):
         recent = LiveTopic.objects.filter(
             last_published_at__gte=since, key__startswith=LiveTopic.ENTITY_PREFIX
         )
-        entity_ids = recent.annotate(
-            entity_id=Cast(
-                Substr("key", len(LiveTopic.ENTITY_PREFIX) + 1),
-                models.BigIntegerField(),
-            )
-        ).values("entity_id")
+        # Keys are compared as text: nothing casts a key, which a tag's key
+        # would fail.
         own_key = Concat(
             Value(LiveTopic.ENTITY_PREFIX),
-            Cast(OuterRef("pk"), models.CharField()),
+            Cast("pk", models.CharField()),
             output_field=models.CharField(),
         )
         story_count = (
-            recent.filter(key=own_key).values("key").annotate(n=Count("*")).values("n")
+            recent.filter(key=OuterRef("live_topic_key"))
+            .values("key")
+            .annotate(n=Count("*"))
+            .values("n")
         )
         return (
-            self.filter(pk__in=entity_ids)
+            self.alias(live_topic_key=own_key)
+            .filter(live_topic_key__in=recent.values("key"))
             .annotate(story_count=Subquery(story_count))
             .order_by("-story_count", "name")
         )

@@ -124,7 +124,11 @@ def _instance(model, values):
 
 @functools.cache
 def _statement():
-    """(sql, params, index of the slug among params), compiled once."""
+    """(sql, params, index of the slug among params), compiled once.
+
+    Compiling once freezes every parameter but the slug: published() must
+    stay free of values that change (such as the current time), or this
+    page would keep the value of its first request."""
     from django.contrib.postgres.expressions import ArraySubquery
 
     corrections = ArraySubquery(

@@ -116,6 +116,20 @@ def test_story_page_reads_everything_in_one_statement_on_postgresql(
     assert f'href="{older.get_absolute_url()}"' in html
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
+)
+def test_story_page_statement_freezes_no_moment_in_time():
+    """It is compiled once per process: a time among its parameters (an
+    embargo checked against now, say) would stay at its first request's."""
+    from datetime import date, datetime
+
+    from stories.story_page import _statement
+
+    _, params, _ = _statement()
+    assert not [p for p in params if isinstance(p, date | datetime)]
+
+
 def test_home_lists_only_published_stories_newest_first(client):
     older = StoryFactory(headline="Older story", published=True)
     newer = StoryFactory(headline="Newer story", published=True)
