@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from django.template.loader import render_to_string
 
 from tests.public_content import build_site
 
@@ -22,6 +23,11 @@ def pages(client, editor, reporter, tmp_path):
         path = tmp_path / f"{name}.html"
         path.write_bytes(response.content)
         files[name] = path
+    # The error pages that render without a request or the database.
+    for name in ("500", "503"):
+        path = tmp_path / f"error-{name}.html"
+        path.write_text(render_to_string(f"{name}.html"))
+        files[f"error-{name}"] = path
     return files
 
 

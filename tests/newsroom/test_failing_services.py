@@ -4,7 +4,7 @@ the admin keeps working without Redis."""
 import pytest
 from django.db import OperationalError
 
-from stories.models import Story
+from stories.models import Story, StoryQuerySet
 from tests.stories.factories import StoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +50,18 @@ def test_the_admin_change_page_works_with_redis_down(
     story = StoryFactory()
     client.force_login(editor)
     assert client.get(f"/admin/stories/story/{story.pk}/change/").status_code == 200
+
+
+def test_an_unexpected_error_answers_the_500_page_in_the_sites_design(
+    client, monkeypatch
+):
+    def broken(self):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(StoryQuerySet, "published", broken)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "<h1>Something went wrong</h1>" in html
+    assert "/static/css/site.css" in html and "a bug" not in html
