@@ -20,7 +20,7 @@ from django.db.models import OuterRef
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 
-from .models import Correction, LiveTopic, Story, StoryRevision
+from .models import Correction, LiveTopic, Story, StoryQuerySet, StoryRevision
 
 RELATED_STORIES = 4
 
@@ -38,15 +38,20 @@ STORY_FIELDS = (
     "live_revision_id",
 )
 CORRECTION_FIELDS = ("id", "kind", "text", "created_at")
+# A related story carries what a story card shows (StoryQuerySet.CARD_FIELDS).
 CARD_STORY_FIELDS = (
     "id",
-    "slug",
-    "public_slug",
-    "first_published_at",
-    "last_published_at",
     "live_revision_id",
+    *(f for f in StoryQuerySet.CARD_FIELDS if "__" not in f),
 )
-CARD_REVISION_FIELDS = ("id", "search_headline", "search_summary")
+CARD_REVISION_FIELDS = (
+    "id",
+    *(
+        f.removeprefix("live_revision__")
+        for f in StoryQuerySet.CARD_FIELDS
+        if f.startswith("live_revision__")
+    ),
+)
 
 
 @dataclass(frozen=True)
