@@ -42,8 +42,7 @@ $(AXE):
 	npm install --silent --no-audit --no-fund --no-package-lock --prefix var/node axe-core@$(AXE_VERSION) \
 		|| echo "npm could not install axe-core: accessibility tests will say so"
 
-test: install dirs $(AXE)
-	$(BIN)/ruff check .
+test: lint dirs $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -73,8 +73,16 @@ def spawn(command: list[str], env: dict, log=subprocess.DEVNULL) -> subprocess.P
 
 
 def finish(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    """Stop process and its group; kill them if they do not stop in 30 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # already gone (and reaped)
+        return
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 class Services:

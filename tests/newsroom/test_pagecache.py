@@ -239,11 +239,15 @@ def test_deleting_a_topic_invalidates_cached_pages(
     assert pagecache._client().get(pagecache.GENERATION_KEY) != before
 
 
-def test_readers_missing_the_same_page_at_once_wait_for_one_render(redis_cache):
+def test_readers_missing_the_same_page_at_once_wait_for_one_render(
+    redis_cache, monkeypatch
+):
     """Just after an invalidation every reader of a popular page misses at
     the same moment; one render must serve them all."""
     import threading
 
+    # Waiters must outlast the render however slow the machine is.
+    monkeypatch.setattr(pagecache, "FLIGHT_WAIT_SECONDS", 600)
     renders = []
     app = pagecache.PageCacheApp(slow_django(renders))
     readers = 8
@@ -254,7 +258,7 @@ def test_readers_missing_the_same_page_at_once_wait_for_one_render(redis_cache):
         start.wait()
         answers.append(get("/robots.txt", app=app))
 
-    threads = [threading.Thread(target=read) for _ in range(readers)]
+    threads = [threading.Thread(target=read, daemon=True) for _ in range(readers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -292,7 +296,9 @@ def test_a_page_that_is_not_stored_does_not_hold_readers_back(redis_cache, monke
     readers = 4
     start = threading.Barrier(readers)
     threads = [
-        threading.Thread(target=lambda: (start.wait(), get("/robots.txt", app=app)))
+        threading.Thread(
+            target=lambda: (start.wait(), get("/robots.txt", app=app)), daemon=True
+        )
         for _ in range(readers)
     ]
     for thread in threads:

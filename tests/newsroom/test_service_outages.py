@@ -104,11 +104,17 @@ class Site:
             return error.code, error.headers, error.read().decode()
 
     def close(self):
-        if self.server is not None:
-            finish(self.server)
-        if self.redis is not None:
-            self.redis.stop()
-        self.services.__exit__(None, None, None)
+        # Each step runs even if one before it fails, so no server, Redis or
+        # PostgreSQL cluster outlives the test.
+        try:
+            if self.server is not None:
+                finish(self.server)
+        finally:
+            try:
+                if self.redis is not None:
+                    self.redis.stop()
+            finally:
+                self.services.__exit__(None, None, None)
 
 
 class Readers:
