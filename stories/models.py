@@ -1,8 +1,7 @@
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
-from django.db import connection, models
-from django.db.models.expressions import RawSQL
+from django.db import models
 from django.urls import reverse
 from taggit.managers import TaggableManager
 from taggit.models import Tag
@@ -106,7 +105,8 @@ class StoryQuerySet(models.QuerySet):
     )
 
     def published(self):
-        """The only definition of "readers may see this"."""
+        """The only definition of "readers may see this". It must not
+        depend on the time: the story page compiles it once per process."""
         return self.filter(
             status=Story.Status.PUBLISHED,
             live_revision__isnull=False,
@@ -154,33 +154,20 @@ class StoryQuerySet(models.QuerySet):
         story's live revision, newest first (one query).
 
         Each of the newest limit related stories is among the newest limit
-        rows of every key it shares, so the candidates are the newest limit
-        rows per key. On PostgreSQL each key's rows come off the
-        (key, last_published_at) index with a LATERAL join, so the cost does
-        not grow with how many stories share a popular tag; elsewhere the
-        newest limit × keys rows of all keys together are read (the same
-        candidates or more, sorted in one go)."""
+        rows of every key it shares, so the newest limit × keys rows of all
+        keys together hold them. On PostgreSQL the story page reads them in
+        its own statement instead (stories/story_page.py), which takes each
+        key's newest rows straight off the index, however many stories
+        share a popular tag."""
         keys = LiveTopic.keys_of(story.live_revision.content)
         if not keys:
             return self.none()
-        if connection.vendor == "postgresql":
-            table = LiveTopic._meta.db_table
-            newest = RawSQL(
-                f"""SELECT newest.story_id FROM unnest(%s::text[]) AS k(key)
-                CROSS JOIN LATERAL (
-                    SELECT story_id FROM {table}
-                    WHERE key = k.key AND story_id <> %s
-                    ORDER BY last_published_at DESC, story_id DESC LIMIT %s
-                ) AS newest""",  # noqa: S608 - the table name is ours
-                (keys, story.pk, limit),
-            )
-        else:
-            newest = (
-                LiveTopic.objects.filter(key__in=keys)
-                .exclude(story_id=story.pk)
-                .order_by("-last_published_at", "-story_id")
-                .values("story_id")[: limit * len(keys)]
-            )
+        newest = (
+            LiveTopic.objects.filter(key__in=keys)
+            .exclude(story_id=story.pk)
+            .order_by("-last_published_at", "-story_id")
+            .values("story_id")[: limit * len(keys)]
+        )
         return self.published().filter(pk__in=newest).for_listing()[:limit]
 
     def tagged(self, slug):

@@ -64,7 +64,6 @@ def story_detail(request, slug):
     context = {
         "story": story,
         "canonical_path": story.get_absolute_url(),
-        "revision": story.live_revision,
         "content": content,
         "article": published_article(story.live_revision),
         "corrections": page.corrections,
@@ -111,7 +110,6 @@ def story_preview(request, token):
             "stories/story_detail.html",
             {
                 "story": link.story,
-                "revision": link.revision,
                 "content": link.revision.content,
                 "article": preview_article(link.revision.content),
                 "hero_image_url": hero_image_url(link.revision.content),
