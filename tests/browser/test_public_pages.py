@@ -76,14 +76,17 @@ def test_public_pages_work_without_javascript(browser, live_server, site):
 def test_a_story_prints_without_the_sites_furniture(browser, live_server, site):
     page = browser.new_page()
     page.goto(live_server.url + site["story"])
-    page.emulate_media(media="print")
+    furniture = (".site-header nav", ".search-form", ".site-footer", ".related")
 
     def shown(selector):
         return page.locator(selector).first.is_visible()
 
+    # On screen first: a renamed selector must fail here, not pass in print.
+    assert all(shown(selector) for selector in furniture)
+    page.emulate_media(media="print")
     assert shown("h1") and shown("#whats-happened") and shown(".entity-card")
-    for furniture in (".site-header nav", ".search-form", ".site-footer", ".related"):
-        assert not shown(furniture), furniture
+    for selector in furniture:
+        assert not shown(selector), selector
     # A printed source link still says where it points.
     after = page.evaluate(
         "getComputedStyle(document.querySelector('.sources a'), '::after').content"

@@ -5,7 +5,8 @@ import pytest
 from django.template.backends.jinja2 import Template
 
 from stories import rendering, services
-from tests.stories.factories import StoryFactory, UserFactory
+from tests.entities.factories import EntityFactory
+from tests.stories.factories import StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,10 +95,16 @@ def test_memo_keeps_only_the_most_recent_articles(client, settings, rendered_tem
     assert PARTS in templates
 
 
-def test_a_preview_never_fills_the_memo_for_readers(client):
-    """A preview links nowhere; readers must still get the linked version
-    of the same revision."""
-    story = StoryFactory(entities=None, published=False)
-    revision = services.record_save(story=story, by=UserFactory())
-    rendering.preview_article(revision.content)
-    assert not rendering._memo
+def test_a_preview_never_fills_the_memo_for_readers(client, editor):
+    """A preview of the live revision links nowhere; readers opening the
+    story afterwards must still get its topic and tag links."""
+    story = StoryFactory(entities=[EntityFactory(name="Japan")], published=True)
+    story.tags.add("defence")
+    services.publish_story(story=story, by=editor)
+    story.refresh_from_db()
+    _, token = services.create_preview_link(story=story, by=editor, hours=1)
+    preview = client.get(f"/preview/{token}/").content.decode()
+    topic = story.live_revision.entities.first()
+    assert topic.name in preview and topic.get_absolute_url() not in preview
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert topic.get_absolute_url() in html and 'href="/tags/defence/"' in html

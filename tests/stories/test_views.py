@@ -84,13 +84,21 @@ def test_plain_text_is_escaped_on_the_page(client):
 def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
     entities = EntityFactory.create_batch(20)
     faqs = FAQFactory.create_batch(3)
+    related = [StoryFactory(entities=entities[:1], published=True) for _ in range(6)]
     story = StoryFactory(
         sections=30, sources=12, entities=entities, faqs=faqs, published=True
     )
+    for n in range(3):
+        story.corrections.create(
+            kind="update", text=f"Update {n}.", revision=story.live_revision
+        )
     # story with its live revision, its corrections, related stories
     with django_assert_max_num_queries(3):
         response = client.get(story.get_absolute_url())
-    assert response.content.decode().count('class="entity-card"') == 20
+    html = response.content.decode()
+    assert html.count('class="entity-card"') == 20
+    assert html.count('class="story-card"') == 4 and "Update 2." in html
+    assert related[-1].get_absolute_url() in html
 
 
 @pytest.mark.skipif(
