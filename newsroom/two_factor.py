@@ -35,6 +35,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .proxy import client_address
+
 DEVICE_NAME = "Authenticator app"
 logger = logging.getLogger(__name__)
 
@@ -134,7 +136,7 @@ def tell_owner(request, change):
     subject = f"[{settings.SITE_NAME}] Two-factor sign-in {change}"
     body = (
         f"Two-factor sign-in was {change} for your {settings.SITE_NAME} "
-        f"account ({user.get_username()}) from {request.META.get('REMOTE_ADDR')}."
+        f"account ({user.get_username()}) from {client_address(request)}."
         "\n\nIf this was not you, tell an administrator at once: they can "
         "remove the authenticator app and lock the account."
     )

@@ -109,8 +109,9 @@ def test_a_password_only_session_cannot_use_the_admin_once_an_app_is_set_up(
 
 
 def test_setting_up_an_app_confirms_it_with_a_code(
-    client, editor, mailoutbox, django_capture_on_commit_callbacks
+    client, editor, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
+    settings.BEHIND_TLS_PROXY = True  # as deployed
     client.force_login(editor)
     page = client.get(SETUP_URL)
     html = page.content.decode()
@@ -124,12 +125,16 @@ def test_setting_up_an_app_confirms_it_with_a_code(
     unthrottle(pending)
     with django_capture_on_commit_callbacks(execute=True):
         turned_on = client.post(
-            SETUP_URL, {"action": "turn-on", "otp_token": code(pending)}
+            SETUP_URL,
+            {"action": "turn-on", "otp_token": code(pending)},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5",
         )
     assert turned_on.status_code == 302
     # The owner hears of it, in case it was not them.
     assert [m.to for m in mailoutbox] == [[editor.email]]
     assert "turned on" in mailoutbox[0].subject
+    assert "from 203.0.113.5." in mailoutbox[0].body  # the person, not the proxy
     pending.refresh_from_db()
     assert pending.confirmed
     # This session proved the code; a new one must give it.
