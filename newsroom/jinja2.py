@@ -1,25 +1,23 @@
 """The Jinja2 environment the reader site's templates render in.
 
 The public pages are Jinja2, the admin stays on Django's template language.
-This is a measured choice (bench/reader): the same story page rendered in
-about a third of the time, because Jinja2 compiles a template to Python
-code where Django's engine walks a node tree and resolves every variable
-through its lookup rules on each request.
+This is a measured choice: a story request took 3.6 ms instead of 5.0 ms
+in-process, because Jinja2 compiles a template to Python code where
+Django's engine walks a node tree and resolves every variable through its
+lookup rules on each request.
 
 Templates here must call methods themselves (``story.get_absolute_url()``);
 Django's filters that the pages use are provided under their Django names.
 """
 
 import functools
-from datetime import datetime
 
 import jinja2
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from stories.templatetags.newsroom import isodatetime
 
@@ -59,21 +57,9 @@ def _reverse(name, args, script_prefix, urlconf, root_urlconf):
 
 def date(value, format_string):
     """Django's date filter, in the newsroom's time zone as Django's
-    templates show it."""
-    if not value:
-        return ""
-    if isinstance(value, datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return dateformat.format(value, format_string)
+    templates show it (they convert before filtering; Jinja2 does not)."""
+    return defaultfilters.date(timezone.template_localtime(value), format_string)
 
 
 def linebreaks(value):
     return defaultfilters.linebreaks_filter(value, autoescape=True)
-
-
-def _forget_routes(*, setting, **kwargs):
-    if setting == "ROOT_URLCONF":
-        _reverse.cache_clear()
-
-
-setting_changed.connect(_forget_routes)
