@@ -82,17 +82,17 @@ class DeclaredAutocompleteView(AutocompleteJsonView):
         for model_admin in self.admin_site._registry.values():
             if (
                 model_admin.model is source_field.model
-                and source_field.name in model_admin.autocomplete_fields
+                and source_field.name in model_admin.get_autocomplete_fields(request)
             ):
                 return model_admin.has_add_permission(
                     request
                 ) or model_admin.has_change_permission(request)
             for inline_class in model_admin.inlines:
+                inline = inline_class(model_admin.model, self.admin_site)
                 if (
-                    inline_class.model is source_field.model
-                    and source_field.name in inline_class.autocomplete_fields
+                    inline.model is source_field.model
+                    and source_field.name in inline.get_autocomplete_fields(request)
                 ):
-                    inline = inline_class(model_admin.model, self.admin_site)
                     return inline.has_add_permission(
                         request, None
                     ) or inline.has_change_permission(request)

@@ -390,6 +390,9 @@ EMAIL_BACKEND = env_str(
 )
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newsroom@localhost")
+# A mail server that stops answering must not hold a request (the two-factor
+# notice is sent from one) until the operating system gives up.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 LOGIN_URL = "admin:login"
 # export_content writes times to the microsecond (see newsroom/serializers.py).
 SERIALIZATION_MODULES = {"exact-json": "newsroom.serializers"}

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.entities.factories import EntityFactory
 from tests.images import png_upload
-from tests.stories.factories import StoryFactory
+from tests.stories.factories import FAQFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 AUTOCOMPLETE = "/admin/autocomplete/"
@@ -76,9 +76,9 @@ def test_a_declared_autocomplete_needs_the_form_it_belongs_to(client, librarian)
     librarian.user_permissions.add(Permission.objects.get(codename="view_entity"))
     client.force_login(librarian)
     assert autocomplete(client, "storyentity", "entity", "Jap").status_code == 403
-    # The outlet search on the outlets' own pages is theirs to use.
+    # The outlet search belongs to the story form too, not to outlets' pages.
     response = autocomplete(client, "sourcesummary", "outlet", "Times")
-    assert response.status_code == 403  # also part of the story form
+    assert response.status_code == 403
 
 
 def test_declared_autocompletes_work_for_those_who_write_stories(client, reporter):
@@ -87,6 +87,11 @@ def test_declared_autocompletes_work_for_those_who_write_stories(client, reporte
     response = autocomplete(client, "storyentity", "entity", "Jap")
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Japan"]
+    # A field the story admin declares itself, not through an inline.
+    FAQFactory(question="Why is Japan spending more?")
+    response = autocomplete(client, "story", "faqs", "Japan")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
 
 
 def test_uploaded_images_are_served_with_their_type_and_nosniff(
