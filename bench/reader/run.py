@@ -6,7 +6,9 @@ Starts Redis, PostgreSQL (where installed), loads 300 published stories, and
 for gunicorn (sync workers) and granian (WSGI) measures requests per second
 and p50/p99 latency with wrk on 127.0.0.1: cold (page cache off, every request
 rendered by Django; also without the per-process article memo) and from
-the page cache. Prints ratios to nginx and peak worker memory.
+the page cache. Prints ratios to nginx and, on the last row of each mode,
+peak memory: the sum of the high-water marks (VmHWM) of the server's master
+and its workers after that mode's runs.
 
     .venv/bin/python bench/reader/run.py [--seconds 8] [--connections 16]
 """
