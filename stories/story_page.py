@@ -5,17 +5,19 @@ queries (the story, its corrections, related stories), most of its time went
 to Django compiling the same SQL again on every request. On PostgreSQL the
 three are one statement instead: built with the ORM from
 Story.objects.published() (still the only definition of what readers may
-see), compiled once per process, and run with each request's slug. Other
-databases run the three ORM queries. Either way the page gets the same
-model instances.
+see), compiled once per process, and prepared once per connection, so
+PostgreSQL neither parses nor plans it again for each request's slug
+(planning cost more than running it). Other databases run the three ORM
+queries. Either way the page gets the same model instances.
 """
 
 import functools
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import OuterRef
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
@@ -24,9 +26,13 @@ from .models import Correction, LiveTopic, Story, StoryQuerySet, StoryRevision
 
 RELATED_STORIES = 4
 
-# Stands in for the slug when the statement is compiled; each request's slug
-# takes its place among the parameters.
-_SLUG = "\x00story-page-slug"
+# Stands in for the slug when the statement is compiled; the prepared
+# statement's one parameter takes its place.
+_SLUG = "newsroom:story-page-slug"
+# The name it is prepared under on each connection, and the connections (the
+# driver's, replaced when Django reconnects) that have prepared it.
+_PREPARED = "newsroom_story_page"
+_prepared_on = weakref.WeakSet()
 
 STORY_FIELDS = (
     "id",
@@ -76,12 +82,8 @@ def load_story_page(slug: str) -> StoryPage | None:
 
 
 def _load_in_one_statement(slug):
-    sql, params, slug_at = _statement()
-    params = list(params)
-    params[slug_at] = slug
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+        row = _execute_prepared(cursor, slug)
     if row is None:
         return None
     *story_values, created_at, content, corrections, related = row
@@ -103,6 +105,41 @@ def _load_in_one_statement(slug):
         ],
         related=[_card(json.loads(item)) for item in related],
     )
+
+
+def _execute_prepared(cursor, slug, *, retry=True):
+    """EXECUTE the statement, preparing it first on a new connection.
+
+    A connection that lost it (DEALLOCATE, a pooler's session reset) gets
+    it prepared again, unless a transaction is open: the failed EXECUTE has
+    aborted that, so the error stands."""
+    driver_connection = connection.connection
+    if driver_connection not in _prepared_on:
+        cursor.execute(f"PREPARE {_PREPARED}(text) AS {_prepared_sql(cursor)}")
+        _prepared_on.add(driver_connection)
+    try:
+        cursor.execute(f"EXECUTE {_PREPARED}(%s)", [slug])
+    except DatabaseError as error:
+        # 26000: the prepared statement does not exist.
+        if getattr(error.__cause__, "sqlstate", None) != "26000":
+            raise
+        _prepared_on.discard(driver_connection)
+        if not retry or connection.in_atomic_block:
+            raise
+        return _execute_prepared(cursor, slug, retry=False)
+    return cursor.fetchone()
+
+
+def _prepared_sql(cursor):
+    """The statement with its constants written in and $1 for the slug, so
+    that its generic plan (the one PostgreSQL settles on after a few
+    executions) is the plan for this story page, not for any status or
+    limit."""
+    sql = cursor.cursor.mogrify(*_statement())
+    literal = cursor.cursor.mogrify("%s", [_SLUG])
+    if sql.count(literal) != 1:
+        raise RuntimeError(f"{literal} is not where the slug goes in {sql}")
+    return sql.replace(literal, "$1")
 
 
 def _card(item):
@@ -129,7 +166,7 @@ def _instance(model, values):
 
 @functools.cache
 def _statement():
-    """(sql, params, index of the slug among params), compiled once.
+    """(sql, params) with _SLUG for the slug, compiled once.
 
     Compiling once freezes every parameter but the slug: published() must
     stay free of values that change (such as the current time), or this
@@ -168,7 +205,7 @@ def _statement():
         )
     )
     sql, params = queryset.query.sql_with_params()
-    return sql, tuple(params), params.index(_SLUG)
+    return sql, tuple(params)
 
 
 def _newest_sharing_a_topic():

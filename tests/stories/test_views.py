@@ -1,9 +1,10 @@
 import re
+import weakref
 
 import pytest
 from django.db import connection
 
-from stories import services
+from stories import services, story_page
 from stories.models import Story
 from tests.entities.factories import EntityFactory
 from tests.stories.factories import FAQFactory, StoryFactory
@@ -125,6 +126,43 @@ def test_story_page_reads_everything_in_one_statement_on_postgresql(
 
 
 @pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
+)
+def test_story_page_prepares_its_statement_once_per_connection(
+    client, django_assert_num_queries, monkeypatch
+):
+    story = StoryFactory(published=True)
+    other = StoryFactory(published=True)
+    monkeypatch.setattr(story_page, "_prepared_on", weakref.WeakSet())
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with django_assert_num_queries(2) as queries:
+        assert client.get(story.get_absolute_url()).status_code == 200
+    assert queries.captured_queries[0]["sql"].startswith("PREPARE ")
+    assert queries.captured_queries[1]["sql"].startswith("EXECUTE ")
+    with django_assert_num_queries(1):
+        html = client.get(other.get_absolute_url()).content.decode()
+    assert f"<h1>{other.headline}</h1>" in html
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
+)
+@pytest.mark.django_db(transaction=True)
+def test_story_page_prepares_again_on_a_connection_that_lost_it(client):
+    story = StoryFactory(published=True)
+    assert client.get(story.get_absolute_url()).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a pooler's session reset does
+    response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    assert f"<h1>{story.headline}</h1>" in response.content.decode()
+
+
+@pytest.mark.skipif(
     connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
 )
 def test_story_page_statement_freezes_no_moment_in_time():
@@ -134,7 +172,7 @@ def test_story_page_statement_freezes_no_moment_in_time():
 
     from stories.story_page import _statement
 
-    _, params, _ = _statement()
+    _, params = _statement()
     assert not [p for p in params if isinstance(p, date | datetime)]
 
 
