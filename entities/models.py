@@ -2,8 +2,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
-from django.urls import reverse
 
+from newsroom.addresses import address
 from stories.fields import RichTextField
 from stories.text import match_keys, name_key, unique_slug
 
@@ -114,7 +114,7 @@ class Entity(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("entities:detail", kwargs={"slug": self.slug})
+        return address("entities:detail", self.slug)
 
     @property
     def alias_list(self) -> list[str]:

@@ -2,11 +2,11 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import models
-from django.urls import reverse
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
 from entities.models import Entity
+from newsroom.addresses import address
 
 from .fields import RichTextField
 from .text import match_keys, name_key, unique_slug
@@ -90,7 +90,7 @@ class FAQ(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("stories:faq_detail", kwargs={"slug": self.slug})
+        return address("stories:faq_detail", self.slug)
 
 
 class StoryQuerySet(models.QuerySet):
@@ -295,7 +295,7 @@ class Story(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("stories:detail", kwargs={"slug": self.public_slug or self.slug})
+        return address("stories:detail", self.public_slug or self.slug)
 
     @property
     def is_live(self) -> bool:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import jinja2
 from django.template import engines
 from django.urls import set_script_prefix
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from newsroom.jinja2 import environment
 
@@ -35,6 +35,22 @@ def test_dates_show_in_the_newsrooms_time_zone():
         assert render('{{ d|date("j F Y, H:i T") }}', d=moment) == (
             "28 November 2026, 08:30 JST"
         )
+
+
+def test_remembered_dates_follow_the_time_zone_format_and_language():
+    moment = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
+    template = '{{ d|date("j F Y, H:i T") }}'
+    with timezone.override("UTC"):
+        assert render(template, d=moment) == "27 November 2026, 23:30 UTC"
+    with timezone.override("America/New_York"):
+        assert render(template, d=moment) == "27 November 2026, 18:30 EST"
+        assert render('{{ d|date("j F Y") }}', d=moment) == "27 November 2026"
+    with timezone.override("UTC"):
+        assert render(template, d=moment) == "27 November 2026, 23:30 UTC"
+    march = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    assert render('{{ d|date("j F") }}', d=march) == "2 March"
+    with translation.override("de"):
+        assert render('{{ d|date("j F") }}', d=march) == "2 März"
 
 
 def test_output_is_escaped():
