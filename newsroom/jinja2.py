@@ -12,6 +12,7 @@ Django's filters that the pages use are provided under their Django names.
 
 import datetime
 import functools
+import unicodedata
 
 import jinja2
 from django.template import defaultfilters
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from newsroom.addresses import address
-from stories.templatetags.newsroom import isodatetime
+from stories.templatetags import newsroom as newsroom_filters
 
 
 def environment(**options):
@@ -35,8 +36,8 @@ def environment(**options):
         isodatetime=isodatetime,
         linebreaks=linebreaks,
         pluralize=defaultfilters.pluralize,
-        truncatechars=defaultfilters.truncatechars,
-        truncatewords=defaultfilters.truncatewords,
+        truncatechars=truncatechars,
+        truncatewords=truncatewords,
     )
     return env
 
@@ -62,6 +63,37 @@ def _formatted_datetime(value, format_string, zone, language):
 
 def _format(value, format_string):
     return defaultfilters.date(timezone.template_localtime(value), format_string)
+
+
+def isodatetime(value):
+    """The isodatetime filter, remembered per time zone as dates are."""
+    if isinstance(value, datetime.datetime):
+        return _isodatetime(value, timezone.get_current_timezone())
+    return newsroom_filters.isodatetime(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _isodatetime(value, zone):
+    return newsroom_filters.isodatetime(value)
+
+
+def truncatechars(value, length):
+    """Django's truncatechars, which walks every character of the text to
+    count it; text that already fits is returned as Django returns it."""
+    if type(value) is str and isinstance(length, int) and length > 0:
+        text = unicodedata.normalize("NFC", value)
+        if len(text) <= length:
+            return text
+    return defaultfilters.truncatechars(value, length)
+
+
+def truncatewords(value, length):
+    """Django's truncatewords, answering at once for text that fits."""
+    if type(value) is str and isinstance(length, int) and length > 0:
+        words = value.split()
+        if len(words) <= length:
+            return " ".join(words)
+    return defaultfilters.truncatewords(value, length)
 
 
 def linebreaks(value):

@@ -17,7 +17,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
 from django.db.models import OuterRef
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
@@ -160,8 +160,14 @@ def _dates(item):
 def _instance(model, values):
     """A model instance as the ORM builds one from a row of some of its
     columns: the rest are deferred, and load if read."""
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, fields, [values[f] for f in fields])
+    fields = [name for name in _columns(model) if name in values]
+    # django.db.connection is the default database's.
+    return model.from_db(DEFAULT_DB_ALIAS, fields, [values[f] for f in fields])
+
+
+@functools.cache
+def _columns(model):
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 @functools.cache

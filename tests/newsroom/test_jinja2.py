@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import jinja2
+import pytest
 from django.template import engines
 from django.urls import set_script_prefix
 from django.utils import timezone, translation
@@ -55,3 +56,30 @@ def test_remembered_dates_follow_the_time_zone_format_and_language():
 
 def test_output_is_escaped():
     assert render("{{ text }}", text="<script>") == "&lt;script&gt;"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Short.",
+        "x" * 30,
+        "x" * 31,
+        "Cafe\u0301 au lait " * 3,  # combining accents count as nothing
+        "  spaced\n out\t words  ",
+        "one two three four five six seven",
+        "<b>Tags</b> & ampersands",
+    ],
+)
+@pytest.mark.parametrize("length", [0, 5, 30])
+def test_truncation_is_djangos(text, length):
+    from django.template import defaultfilters
+
+    from newsroom import jinja2 as filters
+
+    assert filters.truncatechars(text, length) == defaultfilters.truncatechars(
+        text, length
+    )
+    assert filters.truncatewords(text, length) == defaultfilters.truncatewords(
+        text, length
+    )

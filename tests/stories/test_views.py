@@ -40,6 +40,7 @@ def test_story_page_shows_every_part_in_the_formats_order(client):
     assert '<h3 id="analysis-1">Angle 1</h3>' in html
     assert "Daily Example" in html and "Why now?" in html and ">Japan</a>" in html
     assert f'<meta name="description" content="{story.summary}">' in html
+    assert f'<meta property="og:description" content="{story.summary}">' in html
 
 
 def test_story_page_omits_empty_parts(client):
