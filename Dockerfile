@@ -14,4 +14,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
 USER newsroom
 
 EXPOSE 8000
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--http", "1", "--no-ws", "newsroom.wsgi:application"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "1", "--http", "1", "--no-ws", "newsroom.wsgi:application"]

@@ -42,6 +42,7 @@ def granian(port: int, workers: int = 2, app: str = APP) -> list[str]:
     return [
         *(str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"),
         *("--port", str(port), "--workers", str(workers), "--http", "1"),
+        *("--blocking-threads", "1"),
         *("--no-ws", "--log-level", "warning", app),
     ]
 
