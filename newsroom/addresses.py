@@ -21,6 +21,6 @@ def address(name: str, *args) -> str:
     )
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=16384, typed=True)
 def _reverse(name, args, script_prefix, urlconf, root_urlconf):
     return reverse(name, args=args)

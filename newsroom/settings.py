@@ -160,10 +160,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that needs no round trip.
     DATABASES["default"]["ENGINE"] = "newsroom.postgres"
     # A database host that stops answering (rather than refusing) must give
-    # readers the 503 page in seconds, not hold a worker for the TCP timeout.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    # readers the 503 page in seconds, not hold a worker for the TCP timeout:
+    # on a new connection (connect_timeout), a query sent to it
+    # (tcp_user_timeout, ms) and a reply awaited from it (keepalives).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    options.setdefault(
+        "tcp_user_timeout", env_int("DATABASE_TCP_USER_TIMEOUT_MS", 10_000)
     )
+    options.setdefault("keepalives", 1)
+    options.setdefault("keepalives_idle", env_int("DATABASE_KEEPALIVES_IDLE", 5))
+    options.setdefault("keepalives_interval", 2)
+    options.setdefault("keepalives_count", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

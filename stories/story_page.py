@@ -12,6 +12,7 @@ queries. Either way the page gets the same model instances.
 """
 
 import functools
+import hashlib
 import json
 import weakref
 from dataclasses import dataclass
@@ -29,10 +30,13 @@ RELATED_STORIES = 4
 # Stands in for the slug when the statement is compiled; the prepared
 # statement's one parameter takes its place.
 _SLUG = "newsroom:story-page-slug"
-# The name it is prepared under on each connection, and the connections (the
-# driver's, replaced when Django reconnects) that have prepared it.
-_PREPARED = "newsroom_story_page"
+# The driver connections (replaced when Django reconnects) on which this
+# process has prepared the statement.
 _prepared_on = weakref.WeakSet()
+# SQLSTATEs after which the statement is prepared again, outside a transaction.
+_NOT_PREPARED = "26000"  # lost: DEALLOCATE, a pooler's session reset
+_ALREADY_PREPARED = "42P05"  # by an earlier process on a pooler's session
+_STALE_PLAN = "0A000"  # "cached plan must not change result type": a migration
 
 STORY_FIELDS = (
     "id",
@@ -110,36 +114,47 @@ def _load_in_one_statement(slug):
 def _execute_prepared(cursor, slug, *, retry=True):
     """EXECUTE the statement, preparing it first on a new connection.
 
-    A connection that lost it (DEALLOCATE, a pooler's session reset) gets
-    it prepared again, unless a transaction is open: the failed EXECUTE has
-    aborted that, so the error stands."""
+    A connection that lost it, already has it, or holds a plan a migration
+    made stale gets it prepared again once; inside a transaction the failed
+    statement has aborted that, so the error stands."""
+    name, prepare = _prepared()
     driver_connection = connection.connection
-    if driver_connection not in _prepared_on:
-        cursor.execute(f"PREPARE {_PREPARED}(text) AS {_prepared_sql(cursor)}")
-        _prepared_on.add(driver_connection)
     try:
-        cursor.execute(f"EXECUTE {_PREPARED}(%s)", [slug])
+        if driver_connection not in _prepared_on:
+            cursor.execute(prepare)
+            _prepared_on.add(driver_connection)
+        cursor.execute(f"EXECUTE {name}(%s)", [slug])
+        return cursor.fetchone()
     except DatabaseError as error:
-        # 26000: the prepared statement does not exist.
-        if getattr(error.__cause__, "sqlstate", None) != "26000":
+        state = getattr(error.__cause__, "sqlstate", None)
+        known = (_NOT_PREPARED, _ALREADY_PREPARED, _STALE_PLAN)
+        if state not in known or not retry or connection.in_atomic_block:
             raise
+    if state == _ALREADY_PREPARED:
+        # The name is the statement's hash: the same name is the same SQL.
+        _prepared_on.add(driver_connection)
+    else:
         _prepared_on.discard(driver_connection)
-        if not retry or connection.in_atomic_block:
-            raise
-        return _execute_prepared(cursor, slug, retry=False)
-    return cursor.fetchone()
+        if state == _STALE_PLAN:
+            cursor.execute(f"DEALLOCATE {name}")
+    return _execute_prepared(cursor, slug, retry=False)
 
 
-def _prepared_sql(cursor):
-    """The statement with its constants written in and $1 for the slug, so
-    that its generic plan (the one PostgreSQL settles on after a few
-    executions) is the plan for this story page, not for any status or
-    limit."""
-    sql = cursor.cursor.mogrify(*_statement())
-    literal = cursor.cursor.mogrify("%s", [_SLUG])
+@functools.cache
+def _prepared():
+    """(name, PREPARE statement). The constants are written in and $1 takes
+    the slug's place, so that the generic plan PostgreSQL settles on after a
+    few executions is this page's plan, not one for any status or limit.
+    The name is a hash of the SQL, so that on a session shared through a
+    pooler a name never means another version's statement."""
+    sql, params = _statement()
+    sql = connection.ops.compose_sql(sql, params)
+    literal = connection.ops.compose_sql("%s", [_SLUG])
     if sql.count(literal) != 1:
         raise RuntimeError(f"{literal} is not where the slug goes in {sql}")
-    return sql.replace(literal, "$1")
+    sql = sql.replace(literal, "$1")
+    name = "newsroom_story_page_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+    return name, f"PREPARE {name}(text) AS {sql}"
 
 
 def _card(item):

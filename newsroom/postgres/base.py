@@ -7,9 +7,11 @@ time. A connection the server has closed (a restart, a failover, an idle
 session terminated) has something to read: the server's goodbye, or the end
 of the stream. An idle connection with nothing to read, that the driver has
 not seen fail, is taken as healthy; any other is checked with Django's own
-SELECT 1. A host that vanishes without closing anything is not detected
-either way: the query then waits, as SELECT 1 would, for the timeouts in
-OPTIONS.
+SELECT 1. Neither notices a host that vanished without closing anything:
+the query then fails after tcp_user_timeout and the keepalives (settings),
+as SELECT 1 would. Nor does this notice a connection a firewall dropped
+silently while idle, which SELECT 1 would have replaced unseen; connections
+live for DATABASE_CONN_MAX_AGE (60 s), well under such idle limits.
 """
 
 import select

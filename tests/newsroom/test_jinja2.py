@@ -66,6 +66,7 @@ def test_output_is_escaped():
         "x" * 30,
         "x" * 31,
         "Cafe\u0301 au lait " * 3,  # combining accents count as nothing
+        "Cafe\u0301",  # fits once composed
         "  spaced\n out\t words  ",
         "one two three four five six seven",
         "<b>Tags</b> & ampersands",

@@ -66,3 +66,20 @@ def test_a_connection_the_server_closed_is_replaced():
         pass
     _start_request()
     assert _backend_pid() != pid
+
+
+@pytest.mark.django_db
+def test_a_silent_host_is_given_up_on_within_seconds():
+    # libpq's own view of the live connection: a query unacknowledged for
+    # 10 s, or a reply awaited from a host that no longer answers keepalives
+    # for 5 + 3 x 2 s, ends the connection instead of the TCP timeout.
+    _backend_pid()
+    dsn = connection.connection.info.dsn
+    for option in (
+        "tcp_user_timeout=10000",
+        "keepalives=1",
+        "keepalives_idle=5",
+        "keepalives_interval=2",
+        "keepalives_count=3",
+    ):
+        assert option in dsn

@@ -2,7 +2,7 @@ import re
 import weakref
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from stories import services, story_page
 from stories.models import Story
@@ -150,6 +150,59 @@ def test_story_page_prepares_its_statement_once_per_connection(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
+)
+@pytest.mark.django_db(transaction=True)
+def test_story_page_uses_a_statement_the_session_already_has(client, monkeypatch):
+    story = StoryFactory(published=True)
+    assert client.get(story.get_absolute_url()).status_code == 200
+    # A session prepared by another process, as through a pooler.
+    monkeypatch.setattr(story_page, "_prepared_on", weakref.WeakSet())
+    response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    assert f"<h1>{story.headline}</h1>" in response.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
+)
+@pytest.mark.django_db(transaction=True)
+def test_story_page_prepares_again_after_a_migration_changes_a_column(client):
+    story = StoryFactory(published=True)
+    assert client.get(story.get_absolute_url()).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = 'stories_story'::regclass AND attname = 'status'"
+        )
+        (original,) = cursor.fetchone()
+        # The statement's plan now returns a column of another type.
+        cursor.execute("ALTER TABLE stories_story ALTER COLUMN status TYPE text")
+    try:
+        response = client.get(story.get_absolute_url())
+        assert response.status_code == 200
+        assert f"<h1>{story.headline}</h1>" in response.content.decode()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"ALTER TABLE stories_story ALTER COLUMN status TYPE {original}"
+            )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
+)
+def test_story_page_inside_a_transaction_leaves_a_lost_statement_an_error(client):
+    story = StoryFactory(published=True)
+    client.get(story.get_absolute_url())
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    # The failed EXECUTE aborted the transaction: nothing can run after it.
+    with pytest.raises(DatabaseError):
+        client.get(story.get_absolute_url())
 
 
 @pytest.mark.skipif(
