@@ -127,16 +127,18 @@ def _execute_prepared(cursor, slug, *, retry=True):
         return cursor.fetchone()
     except DatabaseError as error:
         state = getattr(error.__cause__, "sqlstate", None)
-        known = (_NOT_PREPARED, _ALREADY_PREPARED, _STALE_PLAN)
-        if state not in known or not retry or connection.in_atomic_block:
+        if state == _ALREADY_PREPARED:
+            # The name is the statement's hash: the same name is the same SQL.
+            _prepared_on.add(driver_connection)
+        elif state in (_NOT_PREPARED, _STALE_PLAN):
+            # The next attempt on this connection prepares it again.
+            _prepared_on.discard(driver_connection)
+        else:
             raise
-    if state == _ALREADY_PREPARED:
-        # The name is the statement's hash: the same name is the same SQL.
-        _prepared_on.add(driver_connection)
-    else:
-        _prepared_on.discard(driver_connection)
-        if state == _STALE_PLAN:
-            cursor.execute(f"DEALLOCATE {name}")
+        if not retry or connection.in_atomic_block:
+            raise
+    if state == _STALE_PLAN:
+        cursor.execute(f"DEALLOCATE {name}")
     return _execute_prepared(cursor, slug, retry=False)
 
 

@@ -39,7 +39,7 @@ def test_a_connection_in_a_transaction_is_asked(monkeypatch):
     assert asked == [1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_idle_connection_is_trusted_without_a_query(monkeypatch):
     _backend_pid()
     driver_connection = connection.connection
@@ -49,7 +49,7 @@ def test_an_idle_connection_is_trusted_without_a_query(monkeypatch):
     assert connection.connection is driver_connection
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_connection_the_server_closed_is_replaced():
     pid = _backend_pid()
     other = connections.create_connection("default")

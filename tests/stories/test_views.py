@@ -2,7 +2,7 @@ import re
 import weakref
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
 from stories import services, story_page
 from stories.models import Story
@@ -155,7 +155,7 @@ def test_story_page_prepares_its_statement_once_per_connection(
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_uses_a_statement_the_session_already_has(client, monkeypatch):
     story = StoryFactory(published=True)
     assert client.get(story.get_absolute_url()).status_code == 200
@@ -169,7 +169,7 @@ def test_story_page_uses_a_statement_the_session_already_has(client, monkeypatch
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_prepares_again_after_a_migration_changes_a_column(client):
     story = StoryFactory(published=True)
     assert client.get(story.get_absolute_url()).status_code == 200
@@ -203,12 +203,15 @@ def test_story_page_inside_a_transaction_leaves_a_lost_statement_an_error(client
     # The failed EXECUTE aborted the transaction: nothing can run after it.
     with pytest.raises(DatabaseError):
         client.get(story.get_absolute_url())
+    # The next transaction on this connection prepares it again.
+    transaction.set_rollback(True)
+    assert connection.connection not in story_page._prepared_on
 
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_prepares_again_on_a_connection_that_lost_it(client):
     story = StoryFactory(published=True)
     assert client.get(story.get_absolute_url()).status_code == 200
