@@ -35,7 +35,7 @@ _SLUG = "newsroom:story-page-slug"
 _prepared_on = weakref.WeakSet()
 # SQLSTATEs after which the statement is prepared again, outside a transaction.
 _NOT_PREPARED = "26000"  # lost: DEALLOCATE, a pooler's session reset
-_ALREADY_PREPARED = "42P05"  # by an earlier process on a pooler's session
+_ALREADY_PREPARED = "42P05"  # by another process on a pooler's session
 _STALE_PLAN = "0A000"  # "cached plan must not change result type": a migration
 
 STORY_FIELDS = (
@@ -114,9 +114,10 @@ def _load_in_one_statement(slug):
 def _execute_prepared(cursor, slug, *, retry=True):
     """EXECUTE the statement, preparing it first on a new connection.
 
-    A connection that lost it, already has it, or holds a plan a migration
-    made stale gets it prepared again once; inside a transaction the failed
-    statement has aborted that, so the error stands."""
+    A connection that lost it, already has one under its name, or holds a
+    plan a migration made stale gets it prepared afresh, once; inside a
+    transaction the failed statement has aborted that, so the error stands
+    and the connection's next attempt does it."""
     name, prepare = _prepared()
     driver_connection = connection.connection
     try:
@@ -127,17 +128,14 @@ def _execute_prepared(cursor, slug, *, retry=True):
         return cursor.fetchone()
     except DatabaseError as error:
         state = getattr(error.__cause__, "sqlstate", None)
-        if state == _ALREADY_PREPARED:
-            # The name is the statement's hash: the same name is the same SQL.
-            _prepared_on.add(driver_connection)
-        elif state in (_NOT_PREPARED, _STALE_PLAN):
-            # The next attempt on this connection prepares it again.
-            _prepared_on.discard(driver_connection)
-        else:
+        if state not in (_NOT_PREPARED, _ALREADY_PREPARED, _STALE_PLAN):
             raise
+        # Whatever the session holds under the name is replaced: now, or by
+        # the next attempt on this connection if a transaction is open.
+        _prepared_on.discard(driver_connection)
         if not retry or connection.in_atomic_block:
             raise
-    if state == _STALE_PLAN:
+    if state != _NOT_PREPARED:
         cursor.execute(f"DEALLOCATE {name}")
     return _execute_prepared(cursor, slug, retry=False)
 
@@ -147,8 +145,8 @@ def _prepared():
     """(name, PREPARE statement). The constants are written in and $1 takes
     the slug's place, so that the generic plan PostgreSQL settles on after a
     few executions is this page's plan, not one for any status or limit.
-    The name is a hash of the SQL, so that on a session shared through a
-    pooler a name never means another version's statement."""
+    The name is a hash of the SQL, so that a session shared through a
+    pooler never runs another version's statement under it."""
     sql, params = _statement()
     sql = connection.ops.compose_sql(sql, params)
     literal = connection.ops.compose_sql("%s", [_SLUG])
