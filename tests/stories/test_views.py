@@ -10,6 +10,10 @@ from tests.entities.factories import EntityFactory
 from tests.stories.factories import FAQFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
+# The story page's one prepared statement is PostgreSQL's.
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
+)
 
 FORMAT_HEADINGS = [
     "What’s happened",
@@ -103,9 +107,7 @@ def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
     assert related[-1].get_absolute_url() in html
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
-)
+@on_postgresql
 def test_story_page_reads_everything_in_one_statement_on_postgresql(
     client, editor, django_assert_num_queries
 ):
@@ -129,9 +131,7 @@ def test_story_page_reads_everything_in_one_statement_on_postgresql(
     assert f'href="{older.get_absolute_url()}"' in html
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
-)
+@on_postgresql
 def test_story_page_prepares_its_statement_once_per_connection(
     client, django_assert_num_queries, monkeypatch
 ):
@@ -152,9 +152,7 @@ def test_story_page_prepares_its_statement_once_per_connection(
         assert cursor.fetchone() == (1,)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
-)
+@on_postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_uses_a_statement_the_session_already_has(client, monkeypatch):
     story = StoryFactory(published=True)
@@ -166,9 +164,7 @@ def test_story_page_uses_a_statement_the_session_already_has(client, monkeypatch
     assert f"<h1>{story.headline}</h1>" in response.content.decode()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
-)
+@on_postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_prepares_again_after_a_migration_changes_a_column(client):
     story = StoryFactory(published=True)
@@ -196,9 +192,7 @@ def test_story_page_prepares_again_after_a_migration_changes_a_column(client):
             )
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
-)
+@on_postgresql
 def test_story_page_inside_a_transaction_leaves_a_lost_statement_an_error(client):
     story = StoryFactory(published=True)
     client.get(story.get_absolute_url())
@@ -212,9 +206,7 @@ def test_story_page_inside_a_transaction_leaves_a_lost_statement_an_error(client
     assert connection.connection not in story_page._prepared_on
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared on PostgreSQL only"
-)
+@on_postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_prepares_again_on_a_connection_that_lost_it(client):
     story = StoryFactory(published=True)
@@ -226,9 +218,7 @@ def test_story_page_prepares_again_on_a_connection_that_lost_it(client):
     assert f"<h1>{story.headline}</h1>" in response.content.decode()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="one statement on PostgreSQL only"
-)
+@on_postgresql
 def test_story_page_statement_freezes_no_moment_in_time():
     """It is compiled once per process: a time among its parameters (an
     embargo checked against now, say) would stay at its first request's."""
