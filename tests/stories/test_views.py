@@ -154,21 +154,9 @@ def test_story_page_prepares_its_statement_once_per_connection(
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_story_page_uses_a_statement_the_session_already_has(client, monkeypatch):
-    story = StoryFactory(published=True)
-    assert client.get(story.get_absolute_url()).status_code == 200
-    # A session prepared by another process, as through a pooler.
-    monkeypatch.setattr(story_page, "_prepared_on", weakref.WeakSet())
-    response = client.get(story.get_absolute_url())
-    assert response.status_code == 200
-    assert f"<h1>{story.headline}</h1>" in response.content.decode()
-
-
-@on_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_story_page_prepares_again_after_a_migration_changes_a_column(client):
     story = StoryFactory(published=True)
-    assert client.get(story.get_absolute_url()).status_code == 200
+    _assert_shows(client.get(story.get_absolute_url()), story)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
@@ -182,9 +170,7 @@ def test_story_page_prepares_again_after_a_migration_changes_a_column(client):
         with pytest.raises(DatabaseError), transaction.atomic():
             client.get(story.get_absolute_url())
         # ...and the next request replaces the stale statement.
-        response = client.get(story.get_absolute_url())
-        assert response.status_code == 200
-        assert f"<h1>{story.headline}</h1>" in response.content.decode()
+        _assert_shows(client.get(story.get_absolute_url()), story)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -206,16 +192,31 @@ def test_story_page_inside_a_transaction_leaves_a_lost_statement_an_error(client
     assert connection.connection not in story_page._prepared_on
 
 
-@on_postgresql
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_story_page_prepares_again_on_a_connection_that_lost_it(client):
-    story = StoryFactory(published=True)
-    assert client.get(story.get_absolute_url()).status_code == 200
+def _deallocate_all(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")  # as a pooler's session reset does
-    response = client.get(story.get_absolute_url())
+
+
+def _forget_preparing(monkeypatch):
+    # The session has it, prepared by another process through a pooler.
+    monkeypatch.setattr(story_page, "_prepared_on", weakref.WeakSet())
+
+
+def _assert_shows(response, story):
     assert response.status_code == 200
     assert f"<h1>{story.headline}</h1>" in response.content.decode()
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("unlike_this_process", [_deallocate_all, _forget_preparing])
+def test_story_page_prepares_afresh_where_the_session_is_not_as_remembered(
+    client, monkeypatch, unlike_this_process
+):
+    story = StoryFactory(published=True)
+    _assert_shows(client.get(story.get_absolute_url()), story)
+    unlike_this_process(monkeypatch)
+    _assert_shows(client.get(story.get_absolute_url()), story)
 
 
 @on_postgresql
