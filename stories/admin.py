@@ -651,8 +651,15 @@ class PublicContentEditing(RefuseDeletingWhatReadersSee):
 
 @admin.register(Outlet)
 class OutletAdmin(RefuseDeletingWhatReadersSee, admin.ModelAdmin):
-    list_display = ["name", "short_forms_display", "country", "language", "homepage"]
-    list_filter = ["country", "language"]
+    list_display = [
+        "name",
+        "short_forms_display",
+        "country",
+        "language",
+        "homepage",
+        "needs_review",
+    ]
+    list_filter = ["needs_review", "country", "language"]
     search_fields = ["name", "short_forms", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     formfield_overrides = HTTPS_URLS

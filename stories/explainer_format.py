@@ -7,6 +7,7 @@ text. This module only parses; turning a parsed document into rows is
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .text import fold
@@ -84,6 +85,8 @@ class ParsedExplainer:
     topics: list[ParsedTopic]
     checksum: str
     warnings: list[str] = field(default_factory=list)
+    # The line each of papers starts on, for warnings about a paragraph.
+    paper_lines: list[int] = field(default_factory=list)
 
 
 def _split_lines(text: str) -> list[str]:
@@ -109,7 +112,9 @@ def decode(raw: bytes) -> str:
     for number, line_text in enumerate(_split_lines(text), start=1):
         if _CONTROL.search(line_text):
             raise MalformedDocument("the line contains a control character", number)
-    return text
+    # One spelling of every accented letter: "E" plus a combining accent would
+    # otherwise split "\u00c9quipe" into two words and match nothing.
+    return unicodedata.normalize("NFC", text)
 
 
 def parse(raw: bytes) -> ParsedExplainer:
@@ -136,6 +141,7 @@ def parse(raw: bytes) -> ParsedExplainer:
             blocks["sections"], blocks["_heading_lines"]["sections"]
         ),
         papers=[line.text for line in blocks["papers"]],
+        paper_lines=[line.number for line in blocks["papers"]],
         background=[line.text for line in blocks["background"]],
         questions=_parse_questions(blocks["faqs"]),
         topics=_parse_topics(blocks["entities"], warnings),
@@ -359,7 +365,10 @@ def split_sentences(text: str) -> list[str]:
 _WORD = re.compile(r"[^\W_][\w.&'\u2019-]*|&")
 # Lower-case words that join the capitalised words of outlet names
 # ("Folha de S.Paulo", "Corriere della Sera").
-_JOINERS = frozenset("of the de da do du la le el des del della der die di y".split())
+_JOINERS = frozenset(
+    "of the de da do du la le el des del della der die di y dos das van von "
+    "\u03c4\u03b7\u03c2 \u03c4\u03bf\u03c5 \u03c4\u03c9\u03bd".split()
+)
 # Sentence openers that may precede a name in one run: "While Le Monde ...".
 _OPENERS = frozenset(
     "Meanwhile While Whereas Both Like Unlike But And Yet In As According Even "
@@ -374,7 +383,33 @@ _MAX_EXTRA_WORDS = 5
 _OUTLET_WORDS = frozenset(
     "Times Post News Journal Herald Daily Tribune Gazette Press Telegraph Mail "
     "Express Chronicle Observer Review Radio TV Television Broadcasting Agency "
-    "Magazine Monitor Sun Mirror Standard Insider Wire Today".split()
+    "Magazine Monitor Sun Mirror Standard Insider Wire Today Courier Dispatch "
+    "Examiner Inquirer Ledger Sentinel Bulletin Weekly Channel Network FM Online "
+    "Media Zeitung Presse Rundschau Kurier Anzeiger Tagblatt Allgemeine Nachrichten "
+    "Courrier Nouvelles Gazzetta Giornale Corriere Quotidiano Messaggero Stampa "
+    "Diario Di\u00e1rio Peri\u00f3dico Prensa Noticias Not\u00edcias Jornal Folha "
+    "Correio Gazeta Krant Dagblad Nieuws Avis Avisen Tidning Tidningen Shimbun "
+    "Ilbo Pravda Vesti Izvestia Agence Agencia Ag\u00eancia Televisi\u00f3n "
+    "Televis\u00e3o T\u00e9l\u00e9vision Rundfunk".split()
+)
+# A capitalised article opening a name reads like a title ("L\u2019\u00c9quipe",
+# "El Tiempo", "Die Zeit", "Al-Ahram"), which a person's name seldom does.
+_ARTICLE_OPENING = re.compile(
+    r"^(?:(?:[LD]|Dell)['\u2019](?=\w)|(?:Le|La|Les|El|Los|Las|Il|Lo|Gli|Der|Die|Das|"
+    r"De|Het|O|Os|A|As|Al|An)[ -](?=\w))"
+)
+# "Marca's coverage", "L\u2019\u00c9quipe\u2019s reporting": what follows a possessive.
+_COVERAGE_NOUN = re.compile(
+    r"\s+(?:[a-z]+\s+){0,2}?(?:coverage|reporting|reports?|articles?|editorials?|"
+    r"analysis|headlines?|front\s+page|columnists?|correspondents?|reporters?|"
+    r"journalists?|leader|op-ed|commentary|story|stories|piece)\b"
+)
+# "Marca, the Madrid sports daily, ...": an apposition naming the kind of outlet.
+_OUTLET_APPOSITION = re.compile(
+    r"\s*,\s+(?:a|an|the)\s+(?:[\w'\u2019-]+\s+){0,4}?(?:daily|newspaper|paper|"
+    r"broadcaster|outlet|magazine|tabloid|weekly|agency|channel|network|website|"
+    r"site|wire|publication|radio|station|broadsheet)\b",
+    re.IGNORECASE,
 )
 _COVERAGE_LIST = re.compile(
     r"\b(?:articles?|reports?|reporting|coverage|stories|pieces|outlets|sources|"
@@ -399,8 +434,13 @@ def _clean_candidate(text: str) -> str:
 
 def _capitalised(word: str) -> bool:
     # Any script's capitals ("Česká", "ČTK"), also after digits ("1News").
+    # A script without case (Chinese, Arabic, Hebrew) has no capitals to tell
+    # a name by: in an English text, a word in it is a name.
     letters = word.lstrip("0123456789")
-    return bool(letters) and letters[0].isupper()
+    if not letters:
+        return False
+    first = letters[0]
+    return first.isupper() or (first.isalpha() and not first.islower())
 
 
 def _is_possessive(word: str) -> bool:
@@ -449,15 +489,27 @@ class _Sentence:
             runs.append((first, last))
         return runs
 
-    def listed(self, runs: list[tuple[int, int]]) -> set[int]:
-        """First words of the runs listed as coverage ("articles from X and Y")."""
+    def listed(self, runs: list[tuple[int, int]]) -> dict[int, int]:
+        """The runs listed as coverage ("articles from X and Y"): first word
+        to last. An item may go on in lower case up to the glue after it
+        ("Novaya gazeta, Reuters and ..." in scripts that capitalise only a
+        name's first word)."""
         run_at = {self.words[first].start(): (first, last) for first, last in runs}
-        listed = set()
+        listed = {}
         for match in _COVERAGE_LIST.finditer(self.text):
             position = match.end()
             while (run := run_at.get(position)) is not None:
-                listed.add(run[0])
-                glue = _LIST_GLUE.match(self.text, self.words[run[1]].end())
+                first, last = run
+                listed[first] = last
+                glue = _LIST_GLUE.match(self.text, self.words[last].end())
+                end = last
+                while glue is None and end < self.reach(last):
+                    end += 1
+                    if not self.words[end].group()[0].islower():
+                        break
+                    glue = _LIST_GLUE.match(self.text, self.words[end].end())
+                    if glue:
+                        listed[first] = end
                 if not glue:
                     break
                 position = glue.end()
@@ -474,6 +526,16 @@ class _Sentence:
         ):
             end += 1
         return end
+
+
+def _described(sentence: _Sentence, last: int) -> bool:
+    """Whether the words after the run say it is an outlet ("X, the Paris
+    daily", "X's coverage")."""
+    end = sentence.words[last].end()
+    return bool(_OUTLET_APPOSITION.match(sentence.text, end)) or (
+        _is_possessive(sentence.words[last].group())
+        and bool(_COVERAGE_NOUN.match(sentence.text, end))
+    )
 
 
 def _resolve(sentence: _Sentence, first: int, last: int, lookup, listed: bool):
@@ -504,25 +566,48 @@ def _resolve(sentence: _Sentence, first: int, last: int, lookup, listed: bool):
                 or name.isupper()
                 or after_the
                 or name != written  # written as "The ..."
+                or _ARTICLE_OPENING.match(written)  # "L\u2019\u00c9quipe", "El Tiempo"
                 or listed
                 or sentence.last_verb >= words[end].end()
+                or _described(sentence, end)
             ):
                 return outlet, end
     return None
 
 
-def _unmatched_name(sentence: _Sentence, first: int, last: int, listed: bool) -> str:
+def _reads_like_outlet(name: str) -> bool:
+    """Whether a name that matches no outlet still looks like one's."""
+    words = {word.strip(".,'\u2019") for word in name.split()}
+    return (
+        name.startswith("The ")
+        or bool(_OUTLET_WORDS & words)
+        or bool(_ARTICLE_OPENING.match(name))
+    )
+
+
+def _unmatched_name(
+    sentence: _Sentence, first: int, last: int, listed: bool, elsewhere: str
+) -> str:
     """The run's name if an outlet is expected there but none matched, else ""."""
     while first < last and sentence.words[first].group() in _OPENERS:
         first += 1
     name = _clean_candidate(sentence.span(first, last))
-    if listed:
+    if listed or _described(sentence, last):
         return name
     if not _REPORTING_VERB.match(sentence.text, sentence.words[last].end()):
         return ""
-    # "Trump said" is not about an outlet; "The Daily Planet said" may be.
-    outlet_like = _OUTLET_WORDS & {word.strip(".'\u2019") for word in name.split()}
-    return name if name.startswith("The ") or outlet_like else ""
+    # "Trump said" is not about an outlet; "The Daily Planet said" and
+    # "L\u2019\u00c9quipe reported" may be. A name the rest of the story also uses
+    # ("Le Pen said") is about the news, not its coverage.
+    if not _reads_like_outlet(name) or _mentions(elsewhere, name):
+        return ""
+    return name
+
+
+def _mentions(text: str, name: str) -> bool:
+    return (
+        bool(text) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+    )
 
 
 @dataclass
@@ -530,18 +615,28 @@ class OutletMentions:
     # outlet -> its sentences, in order of first mention
     sentences: dict
     unmatched: list[str]
+    # Indexes of the paragraphs that name no outlet, known or not.
+    without_outlet: list[int] = field(default_factory=list)
 
 
-def find_outlet_mentions(paragraphs: list[str], lookup) -> OutletMentions:
+def find_outlet_mentions(
+    paragraphs: list[str], lookup, *, elsewhere: str = ""
+) -> OutletMentions:
     """Which outlets the text names, and the sentences about each.
 
     lookup(name) returns an outlet or None. Names that appear where an outlet
-    is expected ("articles from X", "X reports") but match none are returned
-    as unmatched, so an editor can add them to the registry.
+    is expected ("articles from X", "X reports", "X, the Paris daily") but
+    match none are returned as unmatched, so the importer can add them to the
+    registry. elsewhere is the rest of the story: a name it also uses after
+    "said" is a person or place, not an outlet.
     """
     sentences: dict = {}
     unmatched: list[str] = []
-    for paragraph in paragraphs:
+    without_outlet: list[int] = []
+    for index, paragraph in enumerate(paragraphs):
+        # Combining accents would split a word ("E" and an acute).
+        paragraph = unicodedata.normalize("NFC", paragraph)
+        named = False
         for text in split_sentences(paragraph):
             sentence = _Sentence.of(text)
             runs = sentence.runs()
@@ -552,12 +647,25 @@ def find_outlet_mentions(paragraphs: list[str], lookup) -> OutletMentions:
                     continue
                 found = _resolve(sentence, first, last, lookup, first in listed)
                 if found is None:
-                    name = _unmatched_name(sentence, first, last, first in listed)
-                    if name and name not in unmatched:
-                        unmatched.append(name)
+                    name = _unmatched_name(
+                        sentence,
+                        first,
+                        max(last, listed.get(first, last)),
+                        first in listed,
+                        elsewhere,
+                    )
+                    if name:
+                        named = True
+                        if name not in unmatched:
+                            unmatched.append(name)
                     continue
+                named = True
                 outlet, covered = found
                 mentioned = sentences.setdefault(outlet, [])
                 if text not in mentioned:
                     mentioned.append(text)
-    return OutletMentions(sentences=sentences, unmatched=unmatched)
+        if not named:
+            without_outlet.append(index)
+    return OutletMentions(
+        sentences=sentences, unmatched=unmatched, without_outlet=without_outlet
+    )

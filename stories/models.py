@@ -9,17 +9,23 @@ from entities.models import Entity
 from newsroom.addresses import address
 
 from .fields import RichTextField
-from .text import match_keys, name_key, unique_slug
+from .text import BARE, name_key, outlet_key, outlet_match_keys, unique_slug
 
 
 class OutletQuerySet(models.QuerySet):
     def matching_name(self, name: str):
-        """Outlets called name, or known by it as a short form (case, accents
-        and a leading "The" ignored)."""
+        """Outlets called name, or known by it as a short form (case, accents,
+        apostrophes and a leading "The" ignored); failing that, the one outlet
+        whose name agrees with it without leading articles ("Equipe" for
+        "L\u2019\u00c9quipe")."""
         key = name_key(name)
         if not key:
             return self.none()
-        return self.filter(match_keys__contains=f"|{key}|")
+        written = self.filter(match_keys__contains=f"|{key}|")
+        if written.exists():
+            return written
+        bare = self.filter(match_keys__contains=f"|{BARE}{outlet_key(name)}|")
+        return bare if bare.count() == 1 else self.none()
 
 
 class Outlet(models.Model):
@@ -36,6 +42,11 @@ class Outlet(models.Model):
     )
     language = models.CharField(max_length=8, blank=True)
     match_keys = models.TextField(editable=False, default="")
+    needs_review = models.BooleanField(
+        default=False,
+        help_text="Added by the importer for a name not in the registry; an "
+        "editor should check the name, homepage and country.",
+    )
 
     objects = OutletQuerySet.as_manager()
 
@@ -49,7 +60,7 @@ class Outlet(models.Model):
         if not self.slug:
             self.slug = unique_slug(Outlet, name_key(self.name), exclude_pk=self.pk)
         self.country = self.country.upper()
-        self.match_keys = match_keys([self.name, *self.short_form_list], name_key)
+        self.match_keys = outlet_match_keys([self.name, *self.short_form_list])
         super().save(*args, **kwargs)
 
     @property

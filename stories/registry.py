@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from .text import match_keys, name_key
+from .text import name_key, outlet_match_keys
 
 REGISTRY_PATH = Path(__file__).resolve().parent / "data" / "outlets.json"
 
@@ -33,7 +33,7 @@ def load_outlet_registry(outlet_model, path: Path = REGISTRY_PATH) -> int:
                 homepage=entry.get("homepage", ""),
                 country=entry.get("country", "").upper(),
                 language=entry.get("language", ""),
-                match_keys=match_keys([entry["name"], *short_forms], name_key),
+                match_keys=outlet_match_keys([entry["name"], *short_forms]),
             )
         )
     outlet_model.objects.bulk_create(new)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -38,7 +38,7 @@ from .models import (
 )
 from .search import index_revision
 from .tasks import deliver_webhook_task, notify_transition_task
-from .text import name_key
+from .text import BARE, name_key, outlet_key
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -765,19 +765,80 @@ class ImportResult:
     story: Story
     created: bool
     warnings: list[str] = field(default_factory=list)
+    # Outlets the document named that the registry did not know, added to it
+    # flagged for review.
+    new_outlets: list[Outlet] = field(default_factory=list)
 
 
 class OutletIndex:
-    """Every outlet by each folded name and short form, loaded once per run."""
+    """Every outlet by each folded name and short form, loaded once per run.
+
+    Looks names up as OutletQuerySet.matching_name does: a name as written
+    first, then the one outlet that agrees with it without articles."""
 
     def __init__(self):
-        self._by_key = {}
+        self._written: dict[str, Outlet] = {}
+        self._bare: dict[str, list[Outlet]] = {}
         for outlet in Outlet.objects.all():
-            for key in filter(None, outlet.match_keys.split("|")):
-                self._by_key.setdefault(key, outlet)
+            self.add(outlet)
+
+    def add(self, outlet: Outlet) -> None:
+        for key in filter(None, outlet.match_keys.split("|")):
+            if key.startswith(BARE):
+                self._bare.setdefault(key[len(BARE) :], []).append(outlet)
+            else:
+                self._written.setdefault(key, outlet)
 
     def lookup(self, name: str):
-        return self._by_key.get(name_key(name))
+        outlet = self._written.get(name_key(name))
+        if outlet is not None:
+            return outlet
+        bare = self._bare.get(outlet_key(name), [])
+        return bare[0] if len(bare) == 1 else None
+
+    def ambiguous(self, name: str) -> list[Outlet]:
+        """The outlets name could mean when it matches more than one."""
+        if name_key(name) in self._written:
+            return []
+        bare = self._bare.get(outlet_key(name), [])
+        return bare if len(bare) > 1 else []
+
+    def with_new(self, outlets: list[Outlet]) -> "OutletIndex":
+        """A copy that also knows outlets, for one import; the shared index
+        learns them only once that import commits."""
+        copy = object.__new__(OutletIndex)
+        copy._written = dict(self._written)
+        copy._bare = {key: list(value) for key, value in self._bare.items()}
+        for outlet in outlets:
+            copy.add(outlet)
+        return copy
+
+
+def _add_outlets(names: list[str], outlets: OutletIndex, warnings: list[str]):
+    """Registry rows, flagged for review, for the outlet names the registry
+    does not know; one per name however it is spelled."""
+    added: list[Outlet] = []
+    limit = Outlet._meta.get_field("name").max_length
+    for name in names:
+        if outlets.with_new(added).lookup(name) is not None:
+            continue  # another spelling of an outlet just added
+        candidates = outlets.ambiguous(name)
+        if candidates:
+            warnings.append(
+                f"\u201c{name}\u201d could be "
+                + " or ".join(f"\u201c{o.name}\u201d" for o in candidates)
+                + "; its sentences stay in the overview: link the outlet by hand"
+            )
+            continue
+        name = name[:limit]
+        try:
+            # A savepoint: a concurrent import may add the same name first.
+            with transaction.atomic():
+                outlet = Outlet.objects.create(name=name, needs_review=True)
+        except IntegrityError:
+            outlet = Outlet.objects.get(name=name)
+        added.append(outlet)
+    return added
 
 
 def _paragraphs_html(paragraphs: list[str]) -> str:
@@ -835,18 +896,7 @@ def import_explainer(
         for position, section in enumerate(parsed.sections)
     )
 
-    mentions = explainer_format.find_outlet_mentions(parsed.papers, outlets.lookup)
-    SourceSummary.objects.bulk_create(
-        SourceSummary(
-            story=story, position=position, outlet=outlet, summary=" ".join(sentences)
-        )
-        for position, (outlet, sentences) in enumerate(mentions.sentences.items())
-    )
-    for name in mentions.unmatched:
-        warnings.append(
-            f"\u201c{name}\u201d reads like a news outlet but is not in the outlet "
-            "registry; add it in the admin and re-link it by hand"
-        )
+    new_outlets = _import_source_summaries(story, parsed, outlets, warnings)
 
     for question in parsed.questions:
         faq = FAQ.objects.filter(question__iexact=question.question).first()
@@ -877,7 +927,61 @@ def import_explainer(
         kind=StoryRevision.Kind.IMPORT,
         note="Imported from a document",
     )
-    return ImportResult(story=story, created=True, warnings=warnings)
+    return ImportResult(
+        story=story, created=True, warnings=warnings, new_outlets=new_outlets
+    )
+
+
+def _import_source_summaries(story, parsed, outlets: OutletIndex, warnings):
+    """A SourceSummary for every outlet "What the papers say" names, adding
+    the ones the registry lacks; returns those. Each paragraph naming none
+    is reported by line: it stays in the overview, never dropped."""
+    elsewhere = "\n".join(
+        [
+            parsed.summary,
+            *(p for section in parsed.sections for p in section.paragraphs),
+            *parsed.background,
+        ]
+    )
+    found = explainer_format.find_outlet_mentions(
+        parsed.papers, outlets.lookup, elsewhere=elsewhere
+    )
+    new_outlets = _add_outlets(found.unmatched, outlets, warnings)
+    if new_outlets:
+        # Again with the new names known, so every sentence about them counts.
+        lookup = outlets.with_new(new_outlets).lookup
+        found = explainer_format.find_outlet_mentions(
+            parsed.papers, lookup, elsewhere=elsewhere
+        )
+        transaction.on_commit(lambda: [outlets.add(o) for o in new_outlets])
+        for outlet in new_outlets:
+            if outlet not in found.sentences:
+                # Never lose a source: its sentences are those naming it.
+                found.sentences[outlet] = [
+                    sentence
+                    for paragraph in parsed.papers
+                    for sentence in explainer_format.split_sentences(paragraph)
+                    if outlet.name in sentence
+                ] or [outlet.name]
+    SourceSummary.objects.bulk_create(
+        SourceSummary(
+            story=story, position=position, outlet=outlet, summary=" ".join(sentences)
+        )
+        for position, (outlet, sentences) in enumerate(found.sentences.items())
+    )
+    for outlet in new_outlets:
+        warnings.append(
+            f"\u201c{outlet.name}\u201d was not in the outlet registry: it was "
+            "added, flagged for review"
+        )
+    for index in found.without_outlet:
+        line = parsed.paper_lines[index] if index < len(parsed.paper_lines) else None
+        where = f"line {line}: " if line else ""
+        warnings.append(
+            f"{where}this paragraph of \u201cWhat the papers say\u201d names no "
+            "outlet; it is kept in the overview without a source summary"
+        )
+    return new_outlets
 
 
 def _short_description(paragraphs: list[str]) -> str:

@@ -3,7 +3,33 @@
 import re
 import unicodedata
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_APOSTROPHES = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u2032": "'",
+        "`": "'",
+        "\u00b4": "'",
+        # Letters that no Unicode decomposition takes to ASCII, as writers
+        # without them spell them ("Glos" for "G\u0142os", "Dagbladet" alike).
+        "\u00f8": "o",
+        "\u00d8": "O",
+        "\u00e6": "ae",
+        "\u00c6": "AE",
+        "\u0153": "oe",
+        "\u0152": "OE",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u00f0": "d",
+        "\u00d0": "D",
+        "\u00fe": "th",
+        "\u00de": "TH",
+        "\u0131": "i",
+    }
+)
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -18,6 +44,41 @@ def name_key(name: str) -> str:
     """Matching key for an organisation name: fold() without a leading 'the'."""
     folded = fold(name)
     return folded[4:] if folded.startswith("the ") else folded
+
+
+# Leading articles of outlet names in the languages the registry covers:
+# "Le Monde" is also written "Monde", "L\u2019\u00c9quipe" "Equipe", "O Globo" "Globo".
+# Only outlets are keyed without them: for places the article is part of the
+# name ("El Salvador" is not "Salvador").
+_ARTICLES = frozenset(
+    "a an l le la les el los las il lo gli der die das den het de o os al "
+    "\u03b7 \u03bf \u03c4\u03bf \u03bf\u03b9".split()
+)
+_FIRST_WORD = re.compile(r"[^\s'\u2019]+")
+# Marks a key without the article in match_keys ("|le monde|~monde|"), so a
+# name spelled in full matches before one that only agrees without articles
+# ("The Standard" is not "Der Standard", though both are "Standard").
+BARE = "~"
+
+
+def outlet_key(name: str) -> str:
+    """name_key() also without a leading article in any of the registry's
+    languages, so "L\u2019\u00c9quipe" and "Equipe" find each other. An
+    article written in capitals is an abbreviation ("LA Times") and stays."""
+    words = name_key(name).split()
+    first = _FIRST_WORD.match(name.strip())
+    abbreviation = first is not None and len(first[0]) > 1 and first[0].isupper()
+    if len(words) > 1 and words[0] in _ARTICLES and not abbreviation:
+        words = words[1:]
+    return " ".join(words)
+
+
+def outlet_match_keys(names) -> str:
+    """An outlet's names as they are written, then without articles."""
+    full = sorted({name_key(n) for n in names if name_key(n)})
+    bare = sorted({BARE + outlet_key(n) for n in names if outlet_key(n)})
+    keys = full + bare
+    return "|" + "|".join(keys) + "|" if keys else ""
 
 
 def match_keys(names, key=fold) -> str:
