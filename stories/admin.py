@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 
 from newsroom import pagecache
 
-from . import services, workflow
+from . import services, suggestions, workflow
 from .desk import schedule_by_day
 from .diff import diff_contents
 from .forms import PreviewLinkForm, StoryAdminForm, WorkflowActionForm
 from .models import (
     FAQ,
     AutosaveDraft,
+    EntitySuggestion,
     FailedTask,
     Outlet,
     Section,
@@ -255,6 +256,11 @@ class StoryAdmin(admin.ModelAdmin):
             "autosave": autosave if autosave and autosave.data else None,
             "edit_conflict": getattr(form, "conflict", None),
             "can_edit_story": workflow.can_edit(request.user, story),
+            "entity_suggestions": list(
+                story.entity_suggestions.filter(
+                    status=EntitySuggestion.Status.PENDING
+                ).select_related("entity")[:12]
+            ),
         }
 
     def _touch_presence(self, request, story) -> list[str]:
@@ -310,6 +316,11 @@ class StoryAdmin(admin.ModelAdmin):
                 "<int:object_id>/share/<int:link_id>/revoke/",
                 self.revoke_link_view,
                 "stories_story_revoke_link",
+            ),
+            (
+                "<int:object_id>/suggestions/",
+                self.suggestions_view,
+                "stories_story_suggestions",
             ),
             ("<int:object_id>/autosave/", self.autosave_view, "stories_story_autosave"),
             ("<int:object_id>/presence/", self.presence_view, "stories_story_presence"),
@@ -418,6 +429,62 @@ class StoryAdmin(admin.ModelAdmin):
         )
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
+
+    def suggestions_view(self, request, object_id):
+        """Suggested topics, each to accept (link it) or dismiss."""
+        story = self._viewable_story(request, object_id)
+        can_edit = workflow.can_edit(request.user, story)
+        if request.method == "POST":
+            if not can_edit:
+                raise PermissionDenied
+            self._decide_suggestion(request, story)
+            return redirect(reverse("admin:stories_story_suggestions", args=[story.pk]))
+        found = story.entity_suggestions.select_related("entity", "decided_by")
+        return self._page(
+            request,
+            story,
+            "suggestions.html",
+            pending=[s for s in found if s.status == EntitySuggestion.Status.PENDING],
+            decided=[s for s in found if s.status != EntitySuggestion.Status.PENDING],
+            can_edit_story=can_edit,
+            title=f"Suggested topics: {story}",
+        )
+
+    def _decide_suggestion(self, request, story):
+        decision = request.POST.get("decision")
+        raw_id = request.POST.get("suggestion", "")
+        if not raw_id.isdigit():
+            raise Http404("No such suggestion.")
+        suggestion = get_object_or_404(story.entity_suggestions, pk=int(raw_id))
+        version = request.POST.get("version", "")
+        try:
+            if decision == "accept":
+                link = suggestions.accept_entity_suggestion(
+                    suggestion_id=suggestion.pk,
+                    by=request.user,
+                    expected_version=int(version) if version.isdigit() else None,
+                )
+                self.message_user(
+                    request, f"\u201c{link.entity}\u201d is now a topic of this story."
+                )
+            elif decision == "dismiss":
+                suggestions.dismiss_entity_suggestion(
+                    suggestion_id=suggestion.pk, by=request.user
+                )
+                self.message_user(
+                    request,
+                    f"\u201c{suggestion.name}\u201d will not be suggested again.",
+                )
+            else:
+                self.message_user(request, "Choose accept or dismiss.", messages.ERROR)
+        except services.EditConflict as conflict:
+            self.message_user(
+                request,
+                "Not linked: the story changed since you opened this page: "
+                + "; ".join(conflict.changes)
+                + ". Check the suggestion again.",
+                messages.ERROR,
+            )
 
     def revisions_view(self, request, object_id):
         story = self._viewable_story(request, object_id)

@@ -656,3 +656,48 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.transition} -> {self.url}"
+
+
+class EntitySuggestion(models.Model):
+    """A topic the story's text names, offered to the editor: a known entity
+    or a new name. Nothing is linked until someone accepts it; a dismissed
+    one stays dismissed when the text is read again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Suggested"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    story = models.ForeignKey(
+        Story, on_delete=models.CASCADE, related_name="entity_suggestions"
+    )
+    # Set for a known entity; empty for a name no entity has yet.
+    entity = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    # name_key() of the name, or "entity:<id>": what a dismissal remembers.
+    key = models.CharField(max_length=220)
+    kind = models.CharField(max_length=20, choices=Entity.Kind)
+    mentions = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-mentions", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story", "key"], name="one_suggestion_per_name"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_status_display().lower()})"
+
+    @property
+    def is_new(self) -> bool:
+        return self.entity_id is None

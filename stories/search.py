@@ -21,7 +21,7 @@ from .models import Story, StoryRevision
 MAX_QUERY_CHARS = 200
 
 
-def _plain(value: str) -> str:
+def plain_text(value: str) -> str:
     text = re.sub(r"</(p|h\d|li|blockquote)>", " ", value or "")
     return " ".join(html.unescape(strip_tags(text)).split())
 
@@ -44,15 +44,15 @@ def index_revision(revision, apps=None) -> None:
     body = " ".join(
         [
             *(
-                f"{s['heading']} {_plain(s['body'])}"
+                f"{s['heading']} {plain_text(s['body'])}"
                 for s in content.get("sections", [])
             ),
-            _plain(content.get("papers_overview", "")),
+            plain_text(content.get("papers_overview", "")),
             *(
                 f"{s['outlet']['name']} {s['summary']}"
                 for s in content.get("source_summaries", [])
             ),
-            _plain(content.get("background", "")),
+            plain_text(content.get("background", "")),
             *(e["name"] for e in content.get("entities", [])),
             *(f["question"] for f in content.get("faqs", [])),
             *(t["name"] for t in content.get("tags", [])),

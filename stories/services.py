@@ -37,7 +37,11 @@ from .models import (
     StoryTransition,
 )
 from .search import index_revision
-from .tasks import deliver_webhook_task, notify_transition_task
+from .tasks import (
+    deliver_webhook_task,
+    notify_transition_task,
+    suggest_entities_task,
+)
 from .text import BARE, name_key, outlet_key
 
 logger = logging.getLogger(__name__)
@@ -259,6 +263,9 @@ def record_save(
     back to review, so nothing unreviewed reaches readers."""
     _bump_version(story)
     revision = _record_revision(story, by, kind, note)
+    # Topics the new text names are offered on the change page, read after
+    # the commit so saving never waits for it.
+    enqueue_on_commit(suggest_entities_task, story.pk)
     if by is not None:
         AutosaveDraft.objects.filter(story=story, user=by).delete()
     back_to_review = by is not None and not workflow.is_editor(by)

@@ -213,3 +213,17 @@ def deliver_webhook_task(transition_id: int, url: str) -> bool:
     if failure is not None:
         raise failure
     return True
+
+
+@shared_task(
+    base=RecordedTask,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 5},
+)
+def suggest_entities_task(story_id: int) -> int:
+    """Read a saved story's text for topics to suggest; returns how many are
+    pending. Safe to run twice: it rewrites the same suggestions."""
+    from .suggestions import refresh_entity_suggestions
+
+    return len(refresh_entity_suggestions(story_id=story_id))

@@ -1,0 +1,167 @@
+"""Topics a story's text names, offered to its editor to link.
+
+The text is read in a Celery task after each save (suggest_entities_task);
+the change page shows what the last reading found. Nothing is linked until
+an editor accepts a suggestion, and a dismissed one is never offered again
+for that story.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from entities.matching import candidates, matcher
+from entities.models import Entity
+
+from . import workflow
+from .models import EntitySuggestion, Story, StoryEntity
+from .search import plain_text
+
+
+@dataclass
+class StoryText:
+    # Everything a reader reads, where known names are looked for.
+    everything: str
+    # Running prose only, where new names are looked for: headings and
+    # questions are in title case, and the papers section names outlets.
+    prose: str
+
+
+def story_text(story: Story) -> StoryText:
+    sections = list(story.sections.all())
+    prose = "\n".join(
+        [
+            story.summary,
+            *(plain_text(section.body) for section in sections),
+            plain_text(story.background),
+        ]
+    )
+    everything = "\n".join(
+        [
+            story.headline,
+            prose,
+            *(section.heading for section in sections),
+            plain_text(story.papers_overview),
+        ]
+    )
+    return StoryText(everything=everything, prose=prose)
+
+
+def entity_key(entity_id: int) -> str:
+    return f"entity:{entity_id}"
+
+
+@transaction.atomic
+def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
+    """Read the story's text again and store what it suggests: known
+    entities by name, alias or surname, and new names with their counts.
+    Accepted and dismissed suggestions are kept as decided; pending ones the
+    text no longer supports go."""
+    from .services import OutletIndex
+
+    story = Story.objects.select_for_update().filter(pk=story_id).first()
+    if story is None:
+        return []  # deleted since the save that queued this
+    text = story_text(story)
+    counts, _ = matcher().find(text.everything)
+    _, covered = matcher().find(text.prose)
+    outlets = OutletIndex()
+    new_names = candidates(
+        text.prose, covered=covered, is_known=lambda n: outlets.lookup(n) is not None
+    )
+    linked = set(story.storyentity_set.values_list("entity_id", flat=True))
+    found: dict[str, EntitySuggestion] = {}
+    entities = Entity.objects.in_bulk(list(counts))
+    for entity_id, mentions in counts.most_common():
+        entity = entities.get(entity_id)
+        if entity is None or entity_id in linked:
+            continue
+        found[entity_key(entity_id)] = EntitySuggestion(
+            story=story,
+            entity=entity,
+            name=entity.name,
+            key=entity_key(entity_id),
+            kind=entity.kind,
+            mentions=mentions,
+        )
+    for candidate in new_names:
+        # A new name that an entity got since is offered as that entity.
+        found.setdefault(
+            candidate.key,
+            EntitySuggestion(
+                story=story,
+                name=candidate.name[:200],
+                key=candidate.key[:220],
+                kind=candidate.kind,
+                mentions=candidate.count,
+            ),
+        )
+    existing = {s.key: s for s in story.entity_suggestions.all()}
+    stale = [
+        s.pk
+        for key, s in existing.items()
+        if s.status == EntitySuggestion.Status.PENDING and key not in found
+    ]
+    EntitySuggestion.objects.filter(pk__in=stale).delete()
+    for key, suggestion in found.items():
+        current = existing.get(key)
+        if current is None:
+            suggestion.save()
+        elif current.mentions != suggestion.mentions:
+            current.mentions = suggestion.mentions
+            current.save(update_fields=["mentions"])
+    return list(story.entity_suggestions.filter(status=EntitySuggestion.Status.PENDING))
+
+
+def _decidable(suggestion_id: int, by) -> tuple[EntitySuggestion, Story]:
+    suggestion = EntitySuggestion.objects.select_for_update().get(pk=suggestion_id)
+    story = suggestion.story
+    if not workflow.can_edit(by, story):
+        raise PermissionDenied
+    return suggestion, story
+
+
+@transaction.atomic
+def accept_entity_suggestion(
+    *, suggestion_id: int, by, expected_version: int | None = None
+) -> StoryEntity:
+    """Link the suggested topic to the story, last among its cards; a new
+    name becomes an entity flagged for review. A save of the story, so it is
+    versioned and refused over an edit the editor has not seen."""
+    from .services import lock_story, record_save
+
+    suggestion, story = _decidable(suggestion_id, by)
+    story = lock_story(story_id=story.pk, expected_version=expected_version)
+    entity = suggestion.entity
+    if entity is None:
+        entity = Entity.objects.matching_name(suggestion.name).first()
+    if entity is None:
+        entity = Entity.objects.create(
+            name=suggestion.name, kind=suggestion.kind, needs_review=True
+        )
+    link = StoryEntity.objects.filter(story=story, entity=entity).first()
+    if link is None:
+        last = story.storyentity_set.order_by("-position").first()
+        link = StoryEntity.objects.create(
+            story=story, entity=entity, position=last.position + 1 if last else 0
+        )
+    suggestion.entity = entity
+    suggestion.status = EntitySuggestion.Status.ACCEPTED
+    suggestion.decided_at = timezone.now()
+    suggestion.decided_by = by
+    suggestion.save(update_fields=["entity", "status", "decided_at", "decided_by"])
+    record_save(story=story, by=by, note=f"Linked the topic \u201c{entity}\u201d")
+    return link
+
+
+@transaction.atomic
+def dismiss_entity_suggestion(*, suggestion_id: int, by) -> EntitySuggestion:
+    """Never offer this topic for this story again. The story is unchanged."""
+    suggestion, _ = _decidable(suggestion_id, by)
+    suggestion.status = EntitySuggestion.Status.DISMISSED
+    suggestion.decided_at = timezone.now()
+    suggestion.decided_by = by
+    suggestion.save(update_fields=["status", "decided_at", "decided_by"])
+    return suggestion
