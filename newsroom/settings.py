@@ -315,6 +315,17 @@ else:
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Source link checking (stories/linkcheck.py): the timeout is for connecting
+# and for each read, per request.
+LINK_CHECK_TIMEOUT_SECONDS = env_int("LINK_CHECK_TIMEOUT_SECONDS", 10)
+# Only for tests, whose HTTP server is on 127.0.0.1: in production a link to
+# a private or loopback address would let a story's author make the server
+# request its own network.
+LINK_CHECK_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", False
+)
+if LINK_CHECK_TIMEOUT_SECONDS < 1:
+    raise ImproperlyConfigured("LINK_CHECK_TIMEOUT_SECONDS must be at least 1.")
 # Timed tasks publish at the second; the sweep is the safety net that catches
 # anything a lost or delayed task missed, and says so.
 CELERY_BEAT_SCHEDULE = {
