@@ -6,12 +6,20 @@ import socket
 import ssl
 import subprocess
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import timezone
 
-from stories import linkcheck
+from stories import linkcheck, source_links, tasks
 from stories.linkcheck import LinkResult, check_url, is_public_address
+from stories.models import SourceLink
+from tests.stories.factories import (
+    SourceLinkFactory,
+    SourceSummaryFactory,
+    StoryFactory,
+)
 
 PUBLIC_ADDRESS = "93.184.216.34"
 REAL_GETADDRINFO = socket.getaddrinfo
@@ -379,3 +387,125 @@ def test_an_untrusted_certificate_is_broken(tls_site, local, monkeypatch):
     result = check_url(f"https://news.example:{tls_site.port}/story")
     assert not result.ok and result.error.startswith("TLS certificate not valid")
     assert tls_site.requests == []
+
+
+# Checking every link ------------------------------------------------------------
+
+
+def links_at(site, *paths):
+    story = StoryFactory()
+    for path in paths:
+        SourceSummaryFactory(story=story, url=site.url(path))
+    return story
+
+
+@pytest.mark.django_db
+def test_every_distinct_summary_url_gets_one_link_and_unused_ones_go():
+    story = StoryFactory()
+    SourceSummaryFactory(story=story, url="https://a.example/1")
+    SourceSummaryFactory(url="https://a.example/1")
+    SourceSummaryFactory(story=story, url="")
+    SourceLinkFactory(url="https://old.example/removed")
+    assert source_links.sync_source_links() == (1, 1)
+    assert list(SourceLink.objects.values_list("url", flat=True)) == [
+        "https://a.example/1"
+    ]
+    assert source_links.sync_source_links() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_the_task_checks_the_least_recently_checked_links_a_batch_at_a_time(
+    site, local, settings
+):
+    settings.LINK_CHECK_BATCH_SIZE = 2
+    links_at(site, "/a", "/b", "/c", "/d")
+    now = timezone.now()
+    for path, checked_at in [
+        ("/a", now - timedelta(days=2)),
+        ("/b", None),
+        ("/c", now - timedelta(days=3)),
+        ("/d", now - timedelta(hours=1)),  # checked recently: not due
+    ]:
+        SourceLinkFactory(url=site.url(path), checked_at=checked_at)
+
+    assert tasks.check_source_links_task() == {"checked": 2, "broken": 2}
+    assert sorted(site.paths()) == ["/b", "/c"]
+    assert tasks.check_source_links_task() == {"checked": 1, "broken": 1}
+    assert sorted(site.paths()) == ["/a", "/b", "/c"]
+    # Everything is fresh now: running again requests nothing.
+    assert tasks.check_source_links_task() == {"checked": 0, "broken": 0}
+    assert len(site.requests) == 3
+
+
+@pytest.mark.django_db
+def test_results_are_recorded_and_a_bad_link_does_not_stop_the_others(
+    site, local, monkeypatch
+):
+    site.routes["/ok"] = {}
+    links_at(site, "/ok", "/missing")
+    SourceSummaryFactory(url="ftp://files.example/report.pdf")
+    SourceSummaryFactory(url="https://crash.example/")
+    real_check = source_links.check_url
+
+    def check(url):
+        if "crash" in url:
+            raise RuntimeError("a bug in the checker")
+        return real_check(url)
+
+    monkeypatch.setattr(source_links, "check_url", check)
+    assert source_links.check_source_links() == {"checked": 4, "broken": 3}
+    links = {link.url: link for link in SourceLink.objects.all()}
+    ok, missing = links[site.url("/ok")], links[site.url("/missing")]
+    assert not ok.is_broken and ok.status_code == 200 and ok.broken_since is None
+    assert missing.is_broken and missing.problem == "HTTP 404"
+    assert missing.broken_since == missing.checked_at
+    assert "only http and https" in links["ftp://files.example/report.pdf"].error
+    assert links["https://crash.example/"].error == "Could not check (RuntimeError)"
+
+
+@pytest.mark.django_db
+def test_a_link_that_stays_broken_keeps_when_it_broke_until_it_works():
+    link = SourceLinkFactory()
+    broke = timezone.now() - timedelta(days=5)
+    SourceLink.objects.filter(pk=link.pk).update(is_broken=True, broken_since=broke)
+    source_links.record_result(
+        link_id=link.pk, result=LinkResult(ok=False, error="Timed out")
+    )
+    link.refresh_from_db()
+    assert link.is_broken and link.broken_since == broke and link.error == "Timed out"
+    source_links.record_result(
+        link_id=link.pk, result=LinkResult(ok=True, status_code=200)
+    )
+    link.refresh_from_db()
+    assert not link.is_broken and link.broken_since is None and link.error == ""
+
+
+@pytest.mark.django_db
+def test_no_more_links_are_requested_at_once_than_the_setting_allows(
+    site, local, settings
+):
+    settings.LINK_CHECK_CONCURRENCY = 2
+    paths = [f"/slow-{n}" for n in range(6)]
+    for path in paths:
+        # Each is held until a third arrives, which must not happen.
+        site.routes[path] = {"gather": 3, "delay": 0.5}
+    links_at(site, *paths)
+    assert source_links.check_source_links() == {"checked": 6, "broken": 0}
+    assert site.most_active == 2
+
+
+@pytest.mark.django_db
+def test_a_run_out_of_time_starts_no_more_checks(site, local):
+    links_at(site, "/a", "/b")
+    assert source_links.check_source_links(stop_after_seconds=0) == {
+        "checked": 0,
+        "broken": 0,
+    }
+    assert site.requests == []
+    assert SourceLink.objects.filter(checked_at__isnull=True).count() == 2
+
+
+def test_beat_runs_the_link_check(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["check-source-links"]
+    assert entry["task"] == tasks.check_source_links_task.name
+    assert entry["schedule"] == settings.LINK_CHECK_INTERVAL_SECONDS
