@@ -10,12 +10,15 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from bs4 import BeautifulSoup
+from django.urls import reverse
 from django.utils import timezone
 
 from stories import linkcheck, source_links, tasks
 from stories.linkcheck import LinkResult, check_url, is_public_address
 from stories.models import SourceLink
 from tests.stories.factories import (
+    OutletFactory,
     SourceLinkFactory,
     SourceSummaryFactory,
     StoryFactory,
@@ -509,3 +512,86 @@ def test_beat_runs_the_link_check(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["check-source-links"]
     assert entry["task"] == tasks.check_source_links_task.name
     assert entry["schedule"] == settings.LINK_CHECK_INTERVAL_SECONDS
+
+
+# The change page ------------------------------------------------------------------
+
+
+def broken_link(story, url, *, outlet=None, status_code=404, error=""):
+    SourceSummaryFactory(
+        story=story, url=url, outlet=outlet or OutletFactory(), position=1
+    )
+    when = timezone.now() - timedelta(days=2)
+    return SourceLink.objects.create(
+        url=url,
+        url_hash=SourceLink.hash_of(url),
+        checked_at=timezone.now(),
+        status_code=status_code,
+        error=error,
+        is_broken=True,
+        broken_since=when,
+    )
+
+
+def broken_panel(response):
+    assert response.status_code == 200
+    panel = BeautifulSoup(response.content, "html.parser").select(
+        ".field-broken_source_links"
+    )
+    assert len(panel) == 1
+    return panel[0].get_text(" ", strip=True)
+
+
+def change_url(story):
+    return reverse("admin:stories_story_change", args=[story.pk])
+
+
+@pytest.mark.django_db
+def test_the_change_page_lists_broken_source_links_and_not_working_ones(client, editor):
+    story = StoryFactory()
+    gone = broken_link(
+        story,
+        "https://gone.example/story",
+        outlet=OutletFactory(name="The Daily Gone"),
+    )
+    broken_link(
+        story, "https://slow.example/story", status_code=None, error="Timed out"
+    )
+    SourceSummaryFactory(story=story, url="https://fine.example/story")
+    SourceLinkFactory(url="https://fine.example/story", checked_at=timezone.now())
+    client.force_login(editor)
+    text = broken_panel(client.get(change_url(story)))
+    assert "The Daily Gone" in text and "https://gone.example/story" in text
+    assert "HTTP 404" in text and "Timed out" in text
+    assert f"{timezone.localtime(gone.broken_since):%-d %b %Y}" in text
+    assert "fine.example" not in text
+
+
+@pytest.mark.django_db
+def test_a_journalist_sees_the_broken_links_of_their_story(client, reporter):
+    story = StoryFactory()
+    story.authors.add(reporter)
+    broken_link(story, "https://gone.example/story")
+    client.force_login(reporter)
+    assert "https://gone.example/story" in broken_panel(client.get(change_url(story)))
+
+
+@pytest.mark.django_db
+def test_another_storys_broken_link_is_not_listed(client, editor):
+    story = StoryFactory()
+    SourceSummaryFactory(story=story, url="https://fine.example/story")
+    broken_link(StoryFactory(), "https://gone.example/story")
+    client.force_login(editor)
+    assert broken_panel(client.get(change_url(story))) == "Broken links: None found."
+
+
+@pytest.mark.django_db
+def test_broken_links_take_two_queries_however_many_sources(
+    django_assert_num_queries,
+):
+    story = StoryFactory()
+    for n in range(8):
+        broken_link(story, f"https://gone.example/{n}")
+    # the story's summaries with their outlets, the broken links among them
+    with django_assert_num_queries(2):
+        assert len(source_links.broken_links_of(story)) == 8
