@@ -315,6 +315,29 @@ else:
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# Source links (stories/source_links.py): each run checks up to a batch of
+# the links least recently checked, those last checked within the recheck
+# period excepted, with a few requests at a time.
+LINK_CHECK_INTERVAL_SECONDS = env_int("LINK_CHECK_INTERVAL_SECONDS", 60 * 60)
+LINK_CHECK_RECHECK_HOURS = env_int("LINK_CHECK_RECHECK_HOURS", 24)
+LINK_CHECK_BATCH_SIZE = env_int("LINK_CHECK_BATCH_SIZE", 200)
+LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 4)
+# For connecting and for each read, per request.
+LINK_CHECK_TIMEOUT_SECONDS = env_int("LINK_CHECK_TIMEOUT_SECONDS", 10)
+# Only for tests, whose HTTP server is on 127.0.0.1: in production a link to
+# a private or loopback address would let a story's author make the server
+# request its own network.
+LINK_CHECK_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "LINK_CHECK_ALLOW_PRIVATE_ADDRESSES", False
+)
+for _name in (
+    "LINK_CHECK_INTERVAL_SECONDS",
+    "LINK_CHECK_BATCH_SIZE",
+    "LINK_CHECK_CONCURRENCY",
+    "LINK_CHECK_TIMEOUT_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
 # Timed tasks publish at the second; the sweep is the safety net that catches
 # anything a lost or delayed task missed, and says so.
 CELERY_BEAT_SCHEDULE = {
@@ -322,6 +345,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stories.tasks.sweep_schedules_task",
         "schedule": env_int("SCHEDULE_SWEEP_SECONDS", 5),
         "options": {"expires": 30},
+    },
+    "check-source-links": {
+        "task": "stories.tasks.check_source_links_task",
+        "schedule": LINK_CHECK_INTERVAL_SECONDS,
+        # Runs missed while no worker was up are not worth doing late.
+        "options": {"expires": LINK_CHECK_INTERVAL_SECONDS},
     },
 }
 # Outgoing webhooks: each URL receives a JSON POST when a story is published,

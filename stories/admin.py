@@ -13,12 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from newsroom import pagecache
 
-from . import services, suggestions, workflow
+from . import services, source_links, suggestions, workflow
 from .desk import schedule_by_day
 from .diff import diff_contents
 from .forms import PreviewLinkForm, StoryAdminForm, WorkflowActionForm
@@ -94,6 +95,23 @@ class StoryEntityInline(StoryPartInline, admin.TabularInline):
     verbose_name_plural = "More on these topics"
 
 
+def _broken_link(link):
+    """One broken link for the change page; linked only if it is http(s)."""
+    url = link["url"]
+    if url.lower().startswith(("http://", "https://")):
+        url = format_html(
+            '<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>', url
+        )
+    since = link["broken_since"] or link["checked_at"]
+    return format_html(
+        "<strong>{}</strong>: {} — {}, since {}",
+        link["outlet"],
+        url,
+        link["problem"],
+        date_format(timezone.localtime(since), "j M Y, H:i"),
+    )
+
+
 def _presence_key(story_id):
     return f"story-presence:{story_id}"
 
@@ -128,6 +146,7 @@ class StoryAdmin(admin.ModelAdmin):
         "scheduled_at",
         "created_at",
         "updated_at",
+        "broken_source_links",
     ]
     inlines = [SectionInline, SourceSummaryInline, StoryEntityInline]
     actions = ["publish_selected"]
@@ -158,7 +177,10 @@ class StoryAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("What the papers say", {"fields": ["papers_overview"]}),
+        (
+            "What the papers say",
+            {"fields": ["papers_overview", "broken_source_links"]},
+        ),
         ("How we got here", {"fields": ["background"]}),
         ("Go deeper", {"fields": ["faqs"]}),
         (
@@ -204,6 +226,18 @@ class StoryAdmin(admin.ModelAdmin):
         if not story.is_live:
             return "Not visible to readers"
         return format_html('<a href="{0}">{0}</a>', story.get_absolute_url())
+
+    @admin.display(description="Broken links")
+    def broken_source_links(self, story):
+        if story.pk is None:
+            return "Links are checked once the story is saved."
+        broken = source_links.broken_links_of(story)
+        if not broken:
+            return "None found."
+        return format_html(
+            '<ul class="broken-links">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((_broken_link(b),) for b in broken)),
+        )
 
     def has_change_permission(self, request, obj=None):
         if obj is None:

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
@@ -701,3 +703,76 @@ class EntitySuggestion(models.Model):
     @property
     def is_new(self) -> bool:
         return self.entity_id is None
+
+
+class SourceLinkQuerySet(models.QuerySet):
+    def broken(self):
+        return self.filter(is_broken=True)
+
+    def for_urls(self, urls):
+        """The rows of urls, found by their indexed hash."""
+        return self.filter(url_hash__in={SourceLink.hash_of(url) for url in urls})
+
+    def due(self, *, checked_before, limit: int) -> list[tuple[int, str]]:
+        """(pk, url) of up to limit links never checked or last checked
+        before checked_before, least recently checked first.
+
+        Two queries, never-checked first, each in the order of the index on
+        checked_at: one ordered NULLS FIRST would need an index SQLite
+        cannot build."""
+        due = list(
+            self.filter(checked_at__isnull=True)
+            .order_by("id")
+            .values_list("pk", "url")[:limit]
+        )
+        if len(due) < limit:
+            due += (
+                self.filter(checked_at__lt=checked_before)
+                .order_by("checked_at", "id")
+                .values_list("pk", "url")[: limit - len(due)]
+            )
+        return due
+
+
+class SourceLink(models.Model):
+    """What the link checker last found at one distinct source article URL
+    (SourceSummary.url), however many summaries share it."""
+
+    url = models.URLField(max_length=1000)
+    # sha256 of url: unique instead of url itself, as a PostgreSQL index
+    # entry cannot hold every 1,000-character (up to 4,000-byte) URL.
+    url_hash = models.CharField(max_length=64, editable=False)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    is_broken = models.BooleanField(default=False)
+    # Kept while the link stays broken, so editors see how long it has been.
+    broken_since = models.DateTimeField(null=True, blank=True)
+
+    objects = SourceLinkQuerySet.as_manager()
+
+    class Meta:
+        # A constraint, not unique=True, which on PostgreSQL adds a second
+        # index for LIKE that nothing uses.
+        constraints = [
+            models.UniqueConstraint(fields=["url_hash"], name="unique_source_link")
+        ]
+        indexes = [models.Index(fields=["checked_at", "id"])]
+
+    def __str__(self):
+        return self.url
+
+    def save(self, *args, **kwargs):
+        self.url_hash = self.hash_of(self.url)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def hash_of(url: str) -> str:
+        return hashlib.sha256(url.encode()).hexdigest()
+
+    @property
+    def problem(self) -> str:
+        """What went wrong, for editors."""
+        if self.status_code is not None and not self.error:
+            return f"HTTP {self.status_code}"
+        return self.error

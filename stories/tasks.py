@@ -227,3 +227,18 @@ def suggest_entities_task(story_id: int) -> int:
     from .suggestions import refresh_entity_suggestions
 
     return len(refresh_entity_suggestions(story_id=story_id))
+
+
+# Its own limits, not the default two minutes: a run may spend
+# source_links.RUN_SECONDS starting checks, then waits for those under way.
+# Both stay below the Redis visibility timeout (an hour).
+@shared_task(base=RecordedTask, soft_time_limit=900, time_limit=960)
+def check_source_links_task() -> dict:
+    """Check a batch of source article links, least recently checked first."""
+    from .source_links import check_source_links
+
+    result = check_source_links()
+    logger.info(
+        "Checked %s source links, %s broken", result["checked"], result["broken"]
+    )
+    return result

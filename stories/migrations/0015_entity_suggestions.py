@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('entities', '0002_match_keys_without_article'),
-        ('stories', '0012_outlet_review_and_keys'),
+        ('stories', '0014_source_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

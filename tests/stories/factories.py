@@ -2,7 +2,15 @@ import factory
 from django.contrib.auth import get_user_model
 
 from stories import services
-from stories.models import FAQ, Outlet, Section, SourceSummary, Story, StoryEntity
+from stories.models import (
+    FAQ,
+    Outlet,
+    Section,
+    SourceLink,
+    SourceSummary,
+    Story,
+    StoryEntity,
+)
 from tests.entities.factories import EntityFactory
 
 
@@ -88,10 +96,29 @@ class StoryFactory(factory.django.DjangoModelFactory):
             story.refresh_from_db()
 
 
+class SourceSummaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SourceSummary
+
+    story = factory.SubFactory(StoryFactory)
+    outlet = factory.SubFactory(OutletFactory)
+    summary = "It said something."
+    url = factory.Sequence(lambda n: f"https://news.example/article-{n}")
+
+
+class SourceLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SourceLink
+
+    url = factory.Sequence(lambda n: f"https://news.example/article-{n}")
+
+
 __all__ = [
     "EntityFactory",
     "FAQFactory",
     "OutletFactory",
+    "SourceLinkFactory",
+    "SourceSummaryFactory",
     "StoryFactory",
     "UserFactory",
 ]
