@@ -59,6 +59,8 @@ _PLACE_WORDS = frozenset(
     state states mountains valley bay gulf peninsula county region""".split()
 )
 MAX_NAME_WORDS = 6
+# An entity's name field holds 200 characters.
+MAX_NAME_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class EntityMatcher:
             if len(name.split()) > 1
         )
         for entity_id, kind, names in entities:
-            if kind != Entity.Kind.PERSON or len(names[0].split()) < 2:
+            if kind != Entity.Kind.PERSON or not names or len(names[0].split()) < 2:
                 continue
             surname = names[0].split()[-1]
             key = name_key(surname)
@@ -168,7 +170,9 @@ class EntityMatcher:
             for part in fold(token.text).split():
                 haystack.append(" " + part + " ")
                 owner.extend([index] * (len(part) + 2))
-        joined = "".join(haystack)
+        # The sentinel works around pyahocorasick 2.3's iter_long missing a
+        # match that ends the input (its issue 185).
+        joined = "".join(haystack) + "\x00"
         for end, (entity_id, kind, acronym, length) in self._automaton.iter_long(
             joined
         ):
@@ -218,9 +222,10 @@ def candidates(text: str, *, covered: set[int], is_known=None) -> list[Candidate
     tokens = _tokens(text)
 
     def name_like(index: int) -> bool:
+        # Only cased scripts mark names: a Chinese or Arabic clause is not one.
         word = tokens[index].text
         return (
-            index not in covered and _capitalised(word) and fold(word) not in _NOT_NAMES
+            index not in covered and word[0].isupper() and fold(word) not in _NOT_NAMES
         )
 
     runs: list[list[int]] = []
@@ -261,7 +266,9 @@ def candidates(text: str, *, covered: set[int], is_known=None) -> list[Candidate
         name = " ".join(tokens[i].text for i in run)
         name = re.sub(r"['\u2019]s$", "", name)
         key = name_key(name)
-        if not key or key in _NOT_NAMES or (is_known and is_known(name)):
+        if not key or key in _NOT_NAMES or len(name) > MAX_NAME_CHARS:
+            continue
+        if is_known and is_known(name):
             continue
         counts[key] += 1
         names.setdefault(key, name)

@@ -492,11 +492,15 @@ class StoryAdmin(admin.ModelAdmin):
         suggestion = get_object_or_404(story.entity_suggestions, pk=int(raw_id))
         version = request.POST.get("version", "")
         try:
-            if decision == "accept":
+            if decision == "accept" and not version.isdigit():
+                self.message_user(
+                    request, "Reload the page and accept again.", messages.ERROR
+                )
+            elif decision == "accept":
                 link = suggestions.accept_entity_suggestion(
                     suggestion_id=suggestion.pk,
                     by=request.user,
-                    expected_version=int(version) if version.isdigit() else None,
+                    expected_version=int(version),
                 )
                 self.message_user(
                     request, f"\u201c{link.entity}\u201d is now a topic of this story."
@@ -511,6 +515,8 @@ class StoryAdmin(admin.ModelAdmin):
                 )
             else:
                 self.message_user(request, "Choose accept or dismiss.", messages.ERROR)
+        except suggestions.AlreadyDecided as decided:
+            self.message_user(request, " ".join(decided.messages), messages.WARNING)
         except services.EditConflict as conflict:
             self.message_user(
                 request,

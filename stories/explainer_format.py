@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .text import fold
+from .text import fold, outlet_key
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_TITLE_CHARS = 150
@@ -112,22 +112,25 @@ def decode(raw: bytes) -> str:
     for number, line_text in enumerate(_split_lines(text), start=1):
         if _CONTROL.search(line_text):
             raise MalformedDocument("the line contains a control character", number)
-    # One spelling of every accented letter: "E" plus a combining accent would
-    # otherwise split "\u00c9quipe" into two words and match nothing.
-    return unicodedata.normalize("NFC", text)
+    return text
 
 
 def parse(raw: bytes) -> ParsedExplainer:
     text = decode(raw)
     # split() also treats U+0085, U+2028 and U+2029 as spaces.
+    written = [" ".join(line_text.split()) for line_text in _split_lines(text)]
+    # The checksum is of the text as written, so documents imported before
+    # normalisation are still recognised.
+    checksum = hashlib.sha256(
+        "\n".join(line for line in written if line).encode()
+    ).hexdigest()
+    # One spelling of every accented letter: "E" plus a combining accent would
+    # otherwise split "\u00c9quipe" into two words and match nothing.
     lines = [
-        Line(number, " ".join(line_text.split()))
-        for number, line_text in enumerate(_split_lines(text), start=1)
+        Line(number, unicodedata.normalize("NFC", line))
+        for number, line in enumerate(written, start=1)
     ]
     blocks = _split_into_blocks(lines)
-    checksum = hashlib.sha256(
-        "\n".join(line.text for line in lines if line.text).encode()
-    ).hexdigest()
     summary_lines = blocks["summary"]
     if not summary_lines:
         raise MalformedDocument(
@@ -396,21 +399,22 @@ _OUTLET_WORDS = frozenset(
 # "El Tiempo", "Die Zeit", "Al-Ahram"), which a person's name seldom does.
 _ARTICLE_OPENING = re.compile(
     r"^(?:(?:[LD]|Dell)['\u2019](?=\w)|(?:Le|La|Les|El|Los|Las|Il|Lo|Gli|Der|Die|Das|"
-    r"De|Het|O|Os|A|As|Al|An)[ -](?=\w))"
+    r"Het)[ -](?=\w))"
 )
-# "Marca's coverage", "L\u2019\u00c9quipe\u2019s reporting": what follows a possessive.
+# "Marca's coverage", "L\u2019\u00c9quipe\u2019s front page": nouns only an outlet's
+# possessive takes ("Trump's story" is not coverage).
 _COVERAGE_NOUN = re.compile(
-    r"\s+(?:[a-z]+\s+){0,2}?(?:coverage|reporting|reports?|articles?|editorials?|"
-    r"analysis|headlines?|front\s+page|columnists?|correspondents?|reporters?|"
-    r"journalists?|leader|op-ed|commentary|story|stories|piece)\b"
+    r"\s+(?:own\s+)?(?:coverage|editorials?|headlines?|front\s+page|columnists?|"
+    r"correspondents?|op-eds?|editors?|newsroom|readers)\b"
 )
 # "Marca, the Madrid sports daily, ...": an apposition naming the kind of outlet.
 _OUTLET_APPOSITION = re.compile(
-    r"\s*,\s+(?:a|an|the)\s+(?:[\w'\u2019-]+\s+){0,4}?(?:daily|newspaper|paper|"
+    r"\s*,\s+(?:a|an|the)\s+(?:[\w'\u2019-]+\s+){0,2}?(?:daily|newspaper|paper|"
     r"broadcaster|outlet|magazine|tabloid|weekly|agency|channel|network|website|"
     r"site|wire|publication|radio|station|broadsheet)\b",
     re.IGNORECASE,
 )
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _COVERAGE_LIST = re.compile(
     r"\b(?:articles?|reports?|reporting|coverage|stories|pieces|outlets|sources|"
     r"papers|newspapers|editorials?|columns?|accounts?)\s+(?:from|by|in)\s+",
@@ -505,7 +509,10 @@ class _Sentence:
                 end = last
                 while glue is None and end < self.reach(last):
                     end += 1
-                    if not self.words[end].group()[0].islower():
+                    word = self.words[end].group()
+                    # English capitalises every word of a Latin-script
+                    # title; Cyrillic or Greek ones only their first.
+                    if not word[0].islower() or _LATIN.search(word):
                         break
                     glue = _LIST_GLUE.match(self.text, self.words[end].end())
                     if glue:
@@ -562,7 +569,8 @@ def _resolve(sentence: _Sentence, first: int, last: int, lookup, listed: bool):
             # One-word names that are also ordinary words ("Time", "Dawn",
             # "Independent") need the context of an outlet.
             if (
-                len(name.split()) > 1
+                # "An Independent candidate": one word without its article.
+                len(outlet_key(name).split()) > 1
                 or name.isupper()
                 or after_the
                 or name != written  # written as "The ..."
@@ -592,14 +600,17 @@ def _unmatched_name(
     while first < last and sentence.words[first].group() in _OPENERS:
         first += 1
     name = _clean_candidate(sentence.span(first, last))
+    # A name the rest of the story also uses ("Le Pen said", "reports from
+    # Kyiv") is about the news, not its coverage.
+    if _mentions(elsewhere, name):
+        return ""
     if listed or _described(sentence, last):
         return name
     if not _REPORTING_VERB.match(sentence.text, sentence.words[last].end()):
         return ""
     # "Trump said" is not about an outlet; "The Daily Planet said" and
-    # "L\u2019\u00c9quipe reported" may be. A name the rest of the story also uses
-    # ("Le Pen said") is about the news, not its coverage.
-    if not _reads_like_outlet(name) or _mentions(elsewhere, name):
+    # "L\u2019\u00c9quipe reported" may be.
+    if not _reads_like_outlet(name):
         return ""
     return name
 

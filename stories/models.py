@@ -11,7 +11,14 @@ from entities.models import Entity
 from newsroom.addresses import address
 
 from .fields import RichTextField
-from .text import BARE, name_key, outlet_key, outlet_match_keys, unique_slug
+from .text import (
+    BARE,
+    fold,
+    name_key,
+    outlet_key,
+    outlet_match_keys,
+    unique_slug,
+)
 
 
 class OutletQuerySet(models.QuerySet):
@@ -24,7 +31,7 @@ class OutletQuerySet(models.QuerySet):
         if not key:
             return self.none()
         written = self.filter(match_keys__contains=f"|{key}|")
-        if written.exists():
+        if written.exists() or fold(name).startswith("the "):
             return written
         bare = self.filter(match_keys__contains=f"|{BARE}{outlet_key(name)}|")
         return bare if bare.count() == 1 else self.none()

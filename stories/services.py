@@ -42,7 +42,7 @@ from .tasks import (
     notify_transition_task,
     suggest_entities_task,
 )
-from .text import BARE, name_key, outlet_key
+from .text import BARE, fold, name_key, outlet_key
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -792,7 +792,9 @@ class OutletIndex:
     def add(self, outlet: Outlet) -> None:
         for key in filter(None, outlet.match_keys.split("|")):
             if key.startswith(BARE):
-                self._bare.setdefault(key[len(BARE) :], []).append(outlet)
+                same = self._bare.setdefault(key[len(BARE) :], [])
+                if outlet not in same:
+                    same.append(outlet)
             else:
                 self._written.setdefault(key, outlet)
 
@@ -800,6 +802,8 @@ class OutletIndex:
         outlet = self._written.get(name_key(name))
         if outlet is not None:
             return outlet
+        if fold(name).startswith("the "):
+            return None  # "The Standard" is no "Der Standard"
         bare = self._bare.get(outlet_key(name), [])
         return bare[0] if len(bare) == 1 else None
 
@@ -821,6 +825,21 @@ class OutletIndex:
         return copy
 
 
+def _create_outlet(name: str) -> Outlet:
+    """A new outlet flagged for review, or the one a concurrent import just
+    added under that name."""
+    for _ in range(3):
+        try:
+            # A savepoint: another import may take the name or slug first.
+            with transaction.atomic():
+                return Outlet.objects.create(name=name, needs_review=True)
+        except IntegrityError:
+            existing = Outlet.objects.filter(name=name).first()
+            if existing is not None:
+                return existing
+    raise IntegrityError(f"could not add the outlet {name!r}")
+
+
 def _add_outlets(names: list[str], outlets: OutletIndex, warnings: list[str]):
     """Registry rows, flagged for review, for the outlet names the registry
     does not know; one per name however it is spelled."""
@@ -837,14 +856,13 @@ def _add_outlets(names: list[str], outlets: OutletIndex, warnings: list[str]):
                 + "; its sentences stay in the overview: link the outlet by hand"
             )
             continue
-        name = name[:limit]
-        try:
-            # A savepoint: a concurrent import may add the same name first.
-            with transaction.atomic():
-                outlet = Outlet.objects.create(name=name, needs_review=True)
-        except IntegrityError:
-            outlet = Outlet.objects.get(name=name)
-        added.append(outlet)
+        if len(name) > limit:
+            warnings.append(
+                f"\u201c{name[:60]}\u2026\u201d is too long for an outlet's name; "
+                "its sentences stay in the overview"
+            )
+            continue
+        added.append(_create_outlet(name))
     return added
 
 

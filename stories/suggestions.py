@@ -8,7 +8,7 @@ for that story.
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from entities.models import Entity
 from . import workflow
 from .models import EntitySuggestion, Story, StoryEntity
 from .search import plain_text
+from .text import name_key
 
 
 @dataclass
@@ -53,7 +54,6 @@ def entity_key(entity_id: int) -> str:
     return f"entity:{entity_id}"
 
 
-@transaction.atomic
 def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
     """Read the story's text again and store what it suggests: known
     entities by name, alias or surname, and new names with their counts.
@@ -61,9 +61,10 @@ def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
     text no longer supports go."""
     from .services import OutletIndex
 
-    story = Story.objects.select_for_update().filter(pk=story_id).first()
+    story = Story.objects.filter(pk=story_id).first()
     if story is None:
         return []  # deleted since the save that queued this
+    # Read and match before taking the lock: editors' saves wait on it.
     text = story_text(story)
     counts, _ = matcher().find(text.everything)
     _, covered = matcher().find(text.prose)
@@ -71,12 +72,29 @@ def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
     new_names = candidates(
         text.prose, covered=covered, is_known=lambda n: outlets.lookup(n) is not None
     )
-    linked = set(story.storyentity_set.values_list("entity_id", flat=True))
-    found: dict[str, EntitySuggestion] = {}
     entities = Entity.objects.in_bulk(list(counts))
+    with transaction.atomic():
+        story = Story.objects.select_for_update().filter(pk=story_id).first()
+        if story is None:
+            return []
+        return _store(story, counts, entities, new_names)
+
+
+def _store(story, counts, entities, new_names) -> list[EntitySuggestion]:
+    linked = set(story.storyentity_set.values_list("entity_id", flat=True))
+    existing = {s.key: s for s in story.entity_suggestions.all()}
+    # A topic dismissed as a new name stays dismissed once it is an entity.
+    decided_names = {
+        name_key(s.name)
+        for s in existing.values()
+        if s.status != EntitySuggestion.Status.PENDING
+    }
+    found: dict[str, EntitySuggestion] = {}
     for entity_id, mentions in counts.most_common():
         entity = entities.get(entity_id)
         if entity is None or entity_id in linked:
+            continue
+        if name_key(entity.name) in decided_names:
             continue
         found[entity_key(entity_id)] = EntitySuggestion(
             story=story,
@@ -86,19 +104,20 @@ def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
             kind=entity.kind,
             mentions=mentions,
         )
+    known_names = {name_key(s.name) for s in found.values()}
     for candidate in new_names:
-        # A new name that an entity got since is offered as that entity.
+        if candidate.key in known_names:
+            continue
         found.setdefault(
             candidate.key,
             EntitySuggestion(
                 story=story,
-                name=candidate.name[:200],
-                key=candidate.key[:220],
+                name=candidate.name,
+                key=candidate.key,
                 kind=candidate.kind,
                 mentions=candidate.count,
             ),
         )
-    existing = {s.key: s for s in story.entity_suggestions.all()}
     stale = [
         s.pk
         for key, s in existing.items()
@@ -115,11 +134,31 @@ def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
     return list(story.entity_suggestions.filter(status=EntitySuggestion.Status.PENDING))
 
 
-def _decidable(suggestion_id: int, by) -> tuple[EntitySuggestion, Story]:
-    suggestion = EntitySuggestion.objects.select_for_update().get(pk=suggestion_id)
-    story = suggestion.story
+class AlreadyDecided(ValidationError):
+    """The suggestion was accepted or dismissed already."""
+
+
+def _decidable(
+    suggestion_id: int, by, expected_version: int | None = None
+) -> tuple[EntitySuggestion, Story]:
+    """The pending suggestion and its story, both locked: the story first,
+    in the same order as every other write to it."""
+    from .services import lock_story
+
+    story_id = (
+        EntitySuggestion.objects.filter(pk=suggestion_id)
+        .values_list("story_id", flat=True)
+        .get()
+    )
+    story = lock_story(story_id=story_id, expected_version=expected_version)
     if not workflow.can_edit(by, story):
         raise PermissionDenied
+    suggestion = EntitySuggestion.objects.select_for_update().get(pk=suggestion_id)
+    if suggestion.status != EntitySuggestion.Status.PENDING:
+        raise AlreadyDecided(
+            f"\u201c{suggestion.name}\u201d was "
+            f"{suggestion.get_status_display().lower()} already."
+        )
     return suggestion, story
 
 
@@ -130,10 +169,9 @@ def accept_entity_suggestion(
     """Link the suggested topic to the story, last among its cards; a new
     name becomes an entity flagged for review. A save of the story, so it is
     versioned and refused over an edit the editor has not seen."""
-    from .services import lock_story, record_save
+    from .services import record_save
 
-    suggestion, story = _decidable(suggestion_id, by)
-    story = lock_story(story_id=story.pk, expected_version=expected_version)
+    suggestion, story = _decidable(suggestion_id, by, expected_version)
     entity = suggestion.entity
     if entity is None:
         entity = Entity.objects.matching_name(suggestion.name).first()

@@ -51,7 +51,7 @@ def name_key(name: str) -> str:
 # Only outlets are keyed without them: for places the article is part of the
 # name ("El Salvador" is not "Salvador").
 _ARTICLES = frozenset(
-    "a an l le la les el los las il lo gli der die das den het de o os al "
+    "l le la les el los las il lo gli der die das den het de o os al "
     "\u03b7 \u03bf \u03c4\u03bf \u03bf\u03b9".split()
 )
 _FIRST_WORD = re.compile(r"[^\s'\u2019]+")

@@ -85,3 +85,19 @@ def test_names_known_elsewhere_are_not_new():
         is_known=lambda name: name == "Harbour Gazette",
     )
     assert [c.name for c in found] == ["Ana Ruiz"]
+
+
+def test_a_name_that_ends_the_text_is_found_beside_a_longer_one():
+    # pyahocorasick 2.3's iter_long drops a match at the very end.
+    matcher = EntityMatcher(
+        [
+            (1, PLACE, ["Korea"]),
+            (2, Entity.Kind.ORGANISATION, ["North Korea Development Bank"]),
+        ]
+    )
+    assert matcher.find("They fled North Korea")[0] == {1: 1}
+
+
+def test_clauses_in_scripts_without_case_are_not_names():
+    text = "\u0627\u0644\u062d\u0643\u0648\u0645\u0629 \u0642\u0627\u0644\u062a. " * 3
+    assert candidates(text, covered=set()) == []

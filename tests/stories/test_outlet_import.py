@@ -267,3 +267,36 @@ def test_every_paragraph_about_an_outlet_gives_a_summary_or_a_warning(name, raw)
             w.startswith(f"line {parsed.paper_lines[index]}:") for w in result.warnings
         )
         assert quoted or warned, f"{name}: paragraph {index + 1} was dropped"
+
+
+@pytest.mark.parametrize(
+    "papers",
+    [
+        "Coverage from Marca was harsh, and Reuters reported the same.",
+        "Articles from Gull Bay Beacon mostly agree, as Reuters reported.",
+        "Reporting from Gaza remains limited, Reuters reported.",
+        "Reports from Kyiv differ, Reuters reported.",
+        "Al Gore said the deal was weak, Reuters reported.",
+        "Biden, a regular reader of the paper, disagreed, Reuters reported.",
+        "Musk\u2019s reporting requirements were waived, Reuters reported.",
+        "An Independent candidate won the seat, Reuters reported.",
+    ],
+)
+def test_fragments_people_and_places_do_not_become_outlets(papers):
+    result = import_explainer(
+        raw=explainer(papers, sections="Kyiv and Gaza are far apart.")
+    )
+    assert [o.name for o in result.new_outlets] in ([], ["Marca"], ["Gull Bay Beacon"])
+    assert set(summaries(result.story)) - {"Marca", "Gull Bay Beacon"} == {"Reuters"}
+
+
+def test_the_is_not_read_as_a_foreign_article():
+    Outlet.objects.filter(name="The Standard").delete()
+    assert OutletIndex().lookup("The Standard") is None
+    assert not Outlet.objects.matching_name("The Standard").exists()
+
+
+def test_the_checksum_is_of_the_text_as_written():
+    composed = explainer(FRENCH_DAILY)
+    decomposed = unicodedata.normalize("NFD", composed.decode()).encode()
+    assert parse(composed).checksum != parse(decomposed).checksum

@@ -212,3 +212,43 @@ def test_a_stale_accept_from_the_page_says_so_and_links_nothing(
     )
     assert "the story changed" in response.content.decode()
     assert not story.entities.exists()
+
+
+def test_a_decided_suggestion_cannot_be_decided_again(story, reporter, takaichi):
+    from stories.suggestions import AlreadyDecided
+
+    refresh_entity_suggestions(story_id=story.pk)
+    suggestion = pending(story)["Sanae Takaichi"]
+    dismiss_entity_suggestion(suggestion_id=suggestion.pk, by=reporter)
+    with pytest.raises(AlreadyDecided):
+        accept_entity_suggestion(suggestion_id=suggestion.pk, by=reporter)
+    assert not story.entities.exists()
+
+
+def test_a_name_dismissed_before_it_was_an_entity_stays_dismissed(story, reporter):
+    refresh_entity_suggestions(story_id=story.pk)
+    dismiss_entity_suggestion(suggestion_id=pending(story)["Ana Ruiz"].pk, by=reporter)
+    EntityFactory(name="Ana Ruiz")
+    refresh_entity_suggestions(story_id=story.pk)
+    assert "Ana Ruiz" not in pending(story)
+
+
+def test_names_too_long_for_a_topic_are_not_suggested(story):
+    long_name = "Zq" + "x" * 120 + " Yq" + "y" * 120
+    Section.objects.filter(story=story).update(
+        body=f"<p>Then {long_name} spoke. Later {long_name} left.</p>"
+    )
+    refresh_entity_suggestions(story_id=story.pk)
+    refresh_entity_suggestions(story_id=story.pk)
+    assert all(len(s.name) <= 200 for s in story.entity_suggestions.all())
+
+
+def test_accepting_from_the_page_needs_the_version_it_showed(
+    client, story, reporter, takaichi
+):
+    refresh_entity_suggestions(story_id=story.pk)
+    client.force_login(reporter)
+    page = reverse("admin:stories_story_suggestions", args=[story.pk])
+    suggestion = pending(story)["Sanae Takaichi"]
+    client.post(page, {"suggestion": suggestion.pk, "decision": "accept"})
+    assert not story.entities.exists()
