@@ -13,6 +13,9 @@ from .text import match_keys, name_key, unique_slug
 
 
 class OutletQuerySet(models.QuerySet):
+    def ids_by_slug(self, slugs) -> dict[str, int]:
+        return dict(self.filter(slug__in=slugs).values_list("slug", "pk"))
+
     def matching_name(self, name: str):
         """Outlets called name, or known by it as a short form (case, accents
         and a leading "The" ignored)."""
@@ -352,6 +355,9 @@ class LiveTopic(models.Model):
     services.take_action whenever a story's live revision changes."""
 
     ENTITY_PREFIX = "entity:"
+    # Outlet rows serve the outlet pages only: keys_of() leaves them out, so
+    # a shared outlet makes no story related and no outlet a topic.
+    OUTLET_PREFIX = "outlet:"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=150)
@@ -372,9 +378,28 @@ class LiveTopic(models.Model):
 
     @classmethod
     def keys_of(cls, content):
+        """The topic and tag keys of a revision's content: what related
+        stories share."""
         return [
             f"{cls.ENTITY_PREFIX}{e['id']}" for e in content.get("entities", [])
         ] + [f"tag:{t['slug']}" for t in content.get("tags", [])]
+
+    @classmethod
+    def outlet_key(cls, outlet_id) -> str:
+        return f"{cls.OUTLET_PREFIX}{outlet_id}"
+
+    @classmethod
+    def outlet_keys_of(cls, content, ids_by_slug=None):
+        """The keys of the outlets a revision's source summaries cite.
+        Snapshots older than outlet ids name the outlet by slug only, which
+        ids_by_slug maps to an id; an outlet it does not know is left out."""
+        keys = []
+        for source in content.get("source_summaries", []):
+            outlet = source["outlet"]
+            outlet_id = outlet.get("id") or (ids_by_slug or {}).get(outlet["slug"])
+            if outlet_id is not None:
+                keys.append(cls.outlet_key(outlet_id))
+        return keys
 
 
 class StorySlugRedirect(models.Model):
