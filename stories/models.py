@@ -2,6 +2,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import models
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.utils.translation import get_language_info
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
@@ -13,6 +16,20 @@ from .text import match_keys, name_key, unique_slug
 
 
 class OutletQuerySet(models.QuerySet):
+    def public(self):
+        """Outlets that at least one story readers can see cites. Read from
+        the live-topic index: one index probe per outlet, however many
+        revisions the archive holds."""
+        citing = LiveTopic.objects.filter(
+            key=OuterRef("live_topic_key"), story__in=Story.objects.published()
+        )
+        own_key = Concat(
+            Value(LiveTopic.OUTLET_PREFIX),
+            Cast("pk", models.CharField()),
+            output_field=models.CharField(),
+        )
+        return self.alias(live_topic_key=own_key).filter(Exists(citing))
+
     def ids_by_slug(self, slugs) -> dict[str, int]:
         return dict(self.filter(slug__in=slugs).values_list("slug", "pk"))
 
@@ -55,9 +72,31 @@ class Outlet(models.Model):
         self.match_keys = match_keys([self.name, *self.short_form_list], name_key)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return address("stories:outlet", self.slug)
+
     @property
     def short_form_list(self) -> list[str]:
         return [line.strip() for line in self.short_forms.splitlines() if line.strip()]
+
+    @property
+    def language_name(self) -> str:
+        """The language's English name where Django knows it, else its code."""
+        try:
+            return get_language_info(self.language.lower())["name"]
+        except KeyError:
+            return self.language
+
+    def summaries_in(self, sources) -> list[dict]:
+        """The entries of a revision's source summaries that cite this
+        outlet: by id, or by slug in snapshots older than outlet ids."""
+
+        def cites(outlet):
+            if "id" in outlet:
+                return outlet["id"] == self.pk
+            return outlet["slug"] == self.slug
+
+        return [source for source in sources or [] if cites(source["outlet"])]
 
 
 class FAQQuerySet(models.QuerySet):
@@ -175,6 +214,19 @@ class StoryQuerySet(models.QuerySet):
 
     def tagged(self, slug):
         return self.published().filter(live_revision__tags__slug=slug)
+
+    def citing(self, outlet):
+        """Published stories whose live revision cites outlet, found through
+        the live-topic index rather than by reading every revision."""
+        rows = LiveTopic.objects.filter(key=LiveTopic.outlet_key(outlet.pk))
+        return self.published().filter(pk__in=rows.values("story_id"))
+
+    def for_outlet_page(self):
+        """Cards with the live revision's source summaries (only that part
+        of its content), to show what each story said of the outlet."""
+        return self.for_listing().annotate(
+            live_source_summaries=F("live_revision__content__source_summaries")
+        )
 
     def by_author(self, user):
         return self.published().filter(live_revision__authors=user)

@@ -132,3 +132,24 @@ def entity_page(entity) -> SafeString:
     return to_script(
         clean, breadcrumbs(("Home", "/"), (entity.name, entity.get_absolute_url()))
     )
+
+
+def outlet_page(outlet) -> SafeString:
+    page_url = absolute(outlet.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsMediaOrganization",
+        "name": outlet.name,
+        # The organisation's own site where known; else the page about it.
+        "url": outlet.homepage or page_url,
+        "mainEntityOfPage": page_url,
+        "alternateName": outlet.short_form_list or None,
+        "address": {"@type": "PostalAddress", "addressCountry": outlet.country}
+        if outlet.country
+        else None,
+        "knowsLanguage": outlet.language or None,
+    }
+    clean = {k: v for k, v in data.items() if v not in (None, [], "")}
+    return to_script(
+        clean, breadcrumbs(("Home", "/"), (outlet.name, outlet.get_absolute_url()))
+    )
