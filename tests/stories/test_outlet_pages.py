@@ -276,3 +276,27 @@ def test_story_page_links_each_outlet_to_its_page_and_a_preview_does_not(
     assert '<strong class="outlet">Example Gazette</strong>' in preview
     assert "/outlets/example-gazette/" not in preview
 
+
+def test_story_structured_data_cites_each_source(client, outlet, cited, editor):
+    other = OutletFactory(name="Plain Post")
+    cite(Story.objects.get(pk=cited.pk), other, summary="No link given.")
+    services.publish_story(story=Story.objects.get(pk=cited.pk), by=editor)
+    article = json_ld(client.get(cited.get_absolute_url()).content.decode())[
+        "NewsArticle"
+    ]
+    assert article["citation"] == [
+        {
+            "@type": "NewsArticle",
+            "url": "https://gazette.example.com/budget",
+            "publisher": {
+                "@type": "NewsMediaOrganization",
+                "name": "Example Gazette",
+                "url": "https://gazette.example.com/",
+            },
+        },
+        {
+            "@type": "CreativeWork",
+            "publisher": {"@type": "NewsMediaOrganization", "name": "Plain Post"},
+        },
+    ]
+    assert article["isBasedOn"] == ["https://gazette.example.com/budget"]
