@@ -1,4 +1,5 @@
-"""RSS 2.0 and Atom feeds of published stories: site-wide, per tag, per topic."""
+"""RSS 2.0 and Atom feeds of published stories: site-wide, per tag, per topic,
+per outlet cited."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -9,7 +10,7 @@ from taggit.models import Tag
 
 from entities.models import Entity
 
-from .models import Story
+from .models import Outlet, Story
 
 FEED_ITEMS = 30
 
@@ -107,3 +108,25 @@ class EntityFeed(StoryFeed):
 class AtomEntityFeed(EntityFeed):
     feed_type = Atom1Feed
     subtitle = EntityFeed.description
+
+
+class OutletFeed(StoryFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Outlet.objects.public(), slug=slug)
+
+    def title(self, outlet):
+        return f"{settings.SITE_NAME}: explainers citing {outlet.name}"
+
+    def link(self, outlet):
+        return outlet.get_absolute_url()
+
+    def description(self, outlet):
+        return f"The latest explainers from {settings.SITE_NAME} citing {outlet.name}."
+
+    def stories(self, outlet):
+        return Story.objects.citing(outlet)
+
+
+class AtomOutletFeed(OutletFeed):
+    feed_type = Atom1Feed
+    subtitle = OutletFeed.description

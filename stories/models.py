@@ -4,6 +4,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import models
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.utils.translation import get_language_info
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
@@ -22,6 +25,23 @@ from .text import (
 
 
 class OutletQuerySet(models.QuerySet):
+    def public(self):
+        """Outlets that at least one story readers can see cites. Read from
+        the live-topic index: one index probe per outlet, however many
+        revisions the archive holds."""
+        citing = LiveTopic.objects.filter(
+            key=OuterRef("live_topic_key"), story__in=Story.objects.published()
+        )
+        own_key = Concat(
+            Value(LiveTopic.OUTLET_PREFIX),
+            Cast("pk", models.CharField()),
+            output_field=models.CharField(),
+        )
+        return self.alias(live_topic_key=own_key).filter(Exists(citing))
+
+    def ids_by_slug(self, slugs) -> dict[str, int]:
+        return dict(self.filter(slug__in=slugs).values_list("slug", "pk"))
+
     def matching_name(self, name: str):
         """Outlets called name, or known by it as a short form (case, accents,
         apostrophes and a leading "The" ignored); failing that, the one outlet
@@ -72,9 +92,31 @@ class Outlet(models.Model):
         self.match_keys = outlet_match_keys([self.name, *self.short_form_list])
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return address("stories:outlet", self.slug)
+
     @property
     def short_form_list(self) -> list[str]:
         return [line.strip() for line in self.short_forms.splitlines() if line.strip()]
+
+    @property
+    def language_name(self) -> str:
+        """The language's English name where Django knows it, else its code."""
+        try:
+            return get_language_info(self.language.lower())["name"]
+        except KeyError:
+            return self.language
+
+    def summaries_in(self, sources) -> list[dict]:
+        """The entries of a revision's source summaries that cite this
+        outlet: by id, or by slug in snapshots older than outlet ids."""
+
+        def cites(outlet):
+            if "id" in outlet:
+                return outlet["id"] == self.pk
+            return outlet["slug"] == self.slug
+
+        return [source for source in sources or [] if cites(source["outlet"])]
 
 
 class FAQQuerySet(models.QuerySet):
@@ -192,6 +234,19 @@ class StoryQuerySet(models.QuerySet):
 
     def tagged(self, slug):
         return self.published().filter(live_revision__tags__slug=slug)
+
+    def citing(self, outlet):
+        """Published stories whose live revision cites outlet, found through
+        the live-topic index rather than by reading every revision."""
+        rows = LiveTopic.objects.filter(key=LiveTopic.outlet_key(outlet.pk))
+        return self.published().filter(pk__in=rows.values("story_id"))
+
+    def for_outlet_page(self):
+        """Cards with the live revision's source summaries (only that part
+        of its content), to show what each story said of the outlet."""
+        return self.for_listing().annotate(
+            live_source_summaries=F("live_revision__content__source_summaries")
+        )
 
     def by_author(self, user):
         return self.published().filter(live_revision__authors=user)
@@ -372,6 +427,9 @@ class LiveTopic(models.Model):
     services.take_action whenever a story's live revision changes."""
 
     ENTITY_PREFIX = "entity:"
+    # Outlet rows serve the outlet pages only: keys_of() leaves them out, so
+    # a shared outlet makes no story related and no outlet a topic.
+    OUTLET_PREFIX = "outlet:"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=150)
@@ -392,9 +450,28 @@ class LiveTopic(models.Model):
 
     @classmethod
     def keys_of(cls, content):
+        """The topic and tag keys of a revision's content: what related
+        stories share."""
         return [
             f"{cls.ENTITY_PREFIX}{e['id']}" for e in content.get("entities", [])
         ] + [f"tag:{t['slug']}" for t in content.get("tags", [])]
+
+    @classmethod
+    def outlet_key(cls, outlet_id) -> str:
+        return f"{cls.OUTLET_PREFIX}{outlet_id}"
+
+    @classmethod
+    def outlet_keys_of(cls, content, ids_by_slug=None):
+        """The keys of the outlets a revision's source summaries cite.
+        Snapshots older than outlet ids name the outlet by slug only, which
+        ids_by_slug maps to an id; an outlet it does not know is left out."""
+        keys = []
+        for source in content.get("source_summaries", []):
+            outlet = source["outlet"]
+            outlet_id = outlet.get("id") or (ids_by_slug or {}).get(outlet["slug"])
+            if outlet_id is not None:
+                keys.append(cls.outlet_key(outlet_id))
+        return keys
 
 
 class StorySlugRedirect(models.Model):

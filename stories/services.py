@@ -108,6 +108,7 @@ def snapshot_story(story: Story) -> dict:
         "source_summaries": [
             {
                 "outlet": {
+                    "id": s.outlet.pk,
                     "name": s.outlet.name,
                     "slug": s.outlet.slug,
                     "homepage": s.outlet.homepage,
@@ -453,30 +454,44 @@ def take_action(
 
 def index_live_topics(story: Story) -> None:
     """Make story's LiveTopic rows match its live revision (none once it is
-    withdrawn)."""
+    withdrawn): its topics and tags, and the outlets it cites."""
     LiveTopic.objects.filter(story=story).delete()
     if story.live_revision_id is not None:
-        LiveTopic.objects.bulk_create(_live_topics(story))
+        content = story.live_revision.content
+        ids_by_slug = Outlet.objects.ids_by_slug(_slugs_without_ids(content))
+        LiveTopic.objects.bulk_create(_live_topics(story, ids_by_slug))
 
 
 def rebuild_live_topics() -> None:
     """Rebuild every story's LiveTopic rows from the live revisions (after a
     bulk load, which does not carry them), in batches."""
     LiveTopic.objects.all().delete()
+    # For revisions written before snapshots carried outlet ids.
+    ids_by_slug = dict(Outlet.objects.values_list("slug", "pk"))
     published = Story.objects.published().select_related("live_revision")
     batch = []
     for story in published.iterator(chunk_size=500):
-        batch.extend(_live_topics(story))
+        batch.extend(_live_topics(story, ids_by_slug))
         if len(batch) >= 5000:
             LiveTopic.objects.bulk_create(batch)
             batch = []
     LiveTopic.objects.bulk_create(batch)
 
 
-def _live_topics(story):
+def _slugs_without_ids(content) -> list[str]:
+    return [
+        s["outlet"]["slug"]
+        for s in content.get("source_summaries", [])
+        if "id" not in s["outlet"]
+    ]
+
+
+def _live_topics(story, ids_by_slug):
+    content = story.live_revision.content
+    keys = LiveTopic.keys_of(content) + LiveTopic.outlet_keys_of(content, ids_by_slug)
     return [
         LiveTopic(story=story, key=key, last_published_at=story.last_published_at)
-        for key in dict.fromkeys(LiveTopic.keys_of(story.live_revision.content))
+        for key in dict.fromkeys(keys)
     ]
 
 

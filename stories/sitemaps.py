@@ -1,13 +1,13 @@
 from datetime import timedelta
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from taggit.models import Tag
 
 from entities.models import Entity
 
-from .models import FAQ, Story
+from .models import FAQ, LiveTopic, Outlet, Story
 
 NEWS_WINDOW = timedelta(hours=48)
 
@@ -56,6 +56,33 @@ class FAQSitemap(PublicReferenceSitemap):
     priority = 0.4
 
 
+class OutletSitemap(Sitemap):
+    """Outlets a published story cites, last modified when the newest of
+    those stories was last published."""
+
+    changefreq = "daily"
+    priority = 0.3
+    limit = 50_000
+
+    def items(self):
+        newest = (
+            LiveTopic.objects.filter(
+                key=OuterRef("live_topic_key"), story__in=Story.objects.published()
+            )
+            .order_by("-last_published_at")
+            .values("last_published_at")[:1]
+        )
+        return (
+            Outlet.objects.public()
+            .annotate(last=Subquery(newest))
+            .only("slug")
+            .order_by("slug")
+        )
+
+    def lastmod(self, outlet):
+        return outlet.last
+
+
 class TagSitemap(Sitemap):
     changefreq = "daily"
     priority = 0.3
@@ -81,6 +108,7 @@ SITEMAPS = {
     "topics": EntitySitemap,
     "questions": FAQSitemap,
     "tags": TagSitemap,
+    "outlets": OutletSitemap,
 }
 
 

@@ -232,7 +232,9 @@ def _statement():
 def _newest_sharing_a_topic():
     """Ids of the newest stories per topic or tag of the outer query's story,
     read off the live-topic index as StoryQuerySet.related_to() reads it.
-    The story's own live-topic rows are its live revision's keys."""
+    The story's own live-topic rows are its live revision's keys, and the
+    outlets it cites, which LiveTopic.keys_of() leaves out: sharing an
+    outlet makes no story related."""
     table = LiveTopic._meta.db_table
     story_table = Story._meta.db_table
     return RawSQL(
@@ -243,7 +245,7 @@ def _newest_sharing_a_topic():
             ORDER BY other.last_published_at DESC, other.story_id DESC
             LIMIT %s
         ) AS newest
-        WHERE own.story_id = "{story_table}"."id"
+        WHERE own.story_id = "{story_table}"."id" AND own.key NOT LIKE %s
         """,  # noqa: S608 - the table names are ours
-        (RELATED_STORIES,),
+        (RELATED_STORIES, f"{LiveTopic.OUTLET_PREFIX}%"),
     )

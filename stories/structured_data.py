@@ -66,9 +66,28 @@ def breadcrumbs(*trail: tuple[str, str]) -> dict:
     }
 
 
+def _news_organisation(outlet: dict) -> dict:
+    organisation = {"@type": "NewsMediaOrganization", "name": outlet["name"]}
+    if outlet.get("homepage"):
+        organisation["url"] = outlet["homepage"]
+    return organisation
+
+
+def _citation(source: dict) -> dict:
+    """A source summary as the work it summarises: the outlet's article
+    where the summary links to it, else the outlet's coverage."""
+    work = {"@type": "NewsArticle" if source.get("url") else "CreativeWork"}
+    if source.get("url"):
+        work["url"] = source["url"]
+    work["publisher"] = _news_organisation(source["outlet"])
+    return work
+
+
 def news_article(story, content: dict, image_url: str = "") -> SafeString:
     url = absolute(story.get_absolute_url())
     entities = content.get("entities", [])
+    # From the live revision like everything else here: no query.
+    sources = content.get("source_summaries", [])
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -95,6 +114,8 @@ def news_article(story, content: dict, image_url: str = "") -> SafeString:
         "about": [_thing(e) for e in entities[:1]],
         "mentions": [_thing(e) for e in entities[1:]],
         "keywords": [t["name"] for t in content["tags"]],
+        "citation": [_citation(s) for s in sources],
+        "isBasedOn": list(dict.fromkeys(s["url"] for s in sources if s.get("url"))),
     }
     article = {k: v for k, v in data.items() if v not in (None, [], "")}
     trail = breadcrumbs(("Home", "/"), (content["headline"], story.get_absolute_url()))
@@ -131,4 +152,25 @@ def entity_page(entity) -> SafeString:
     clean = {k: v for k, v in data.items() if v not in (None, [], "")}
     return to_script(
         clean, breadcrumbs(("Home", "/"), (entity.name, entity.get_absolute_url()))
+    )
+
+
+def outlet_page(outlet) -> SafeString:
+    page_url = absolute(outlet.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsMediaOrganization",
+        "name": outlet.name,
+        # The organisation's own site where known; else the page about it.
+        "url": outlet.homepage or page_url,
+        "mainEntityOfPage": page_url,
+        "alternateName": outlet.short_form_list or None,
+        "address": {"@type": "PostalAddress", "addressCountry": outlet.country}
+        if outlet.country
+        else None,
+        "knowsLanguage": outlet.language or None,
+    }
+    clean = {k: v for k, v in data.items() if v not in (None, [], "")}
+    return to_script(
+        clean, breadcrumbs(("Home", "/"), (outlet.name, outlet.get_absolute_url()))
     )

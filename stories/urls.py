@@ -24,6 +24,7 @@ urlpatterns = [
     path("stories/<slug:slug>/", views.story_detail, name="detail"),
     path("questions/<slug:slug>/", views.faq_detail, name="faq_detail"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("outlets/<slug:slug>/", views.outlet_detail, name="outlet"),
     path("authors/<str:username>/", views.author_detail, name="author"),
     path("archive/<int:year>/", views.archive, name="archive_year"),
     path("archive/<int:year>/<int:month>/", views.archive, name="archive_month"),
@@ -39,6 +40,12 @@ urlpatterns = [
         "feeds/topics/<slug:slug>/atom/",
         feeds.AtomEntityFeed(),
         name="entity_feed_atom",
+    ),
+    path("feeds/outlets/<slug:slug>/rss/", feeds.OutletFeed(), name="outlet_feed_rss"),
+    path(
+        "feeds/outlets/<slug:slug>/atom/",
+        feeds.AtomOutletFeed(),
+        name="outlet_feed_atom",
     ),
     path(
         "sitemap.xml",

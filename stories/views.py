@@ -18,11 +18,11 @@ from newsroom import two_factor
 
 from . import services
 from .forms import EditorImageUploadForm
-from .models import FAQ, Correction, Story, StorySlugRedirect, hero_image_url
+from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
 from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
 from .story_page import load_story_page
-from .structured_data import faq_page, news_article
+from .structured_data import faq_page, news_article, outlet_page
 
 STORIES_PER_PAGE = 20
 ACTIVE_TOPICS = 8
@@ -168,6 +168,25 @@ def tag_detail(request, slug):
         request,
         "stories/tag_detail.html",
         {"tag": tag, "kind": "Tag", "heading": tag.name, "page_obj": page},
+    )
+
+
+def outlet_detail(request, slug):
+    outlet = get_object_or_404(Outlet.objects.public(), slug=slug)
+    page = _page(request, Story.objects.citing(outlet).for_outlet_page())
+    citations = [
+        (story, outlet.summaries_in(story.live_source_summaries))
+        for story in page.object_list
+    ]
+    return render(
+        request,
+        "stories/outlet_detail.html",
+        {
+            "outlet": outlet,
+            "page_obj": page,
+            "citations": citations,
+            "structured_data": outlet_page(outlet),
+        },
     )
 
 

@@ -43,6 +43,11 @@ def build_site(editor, reporter):
     SourceSummary.objects.filter(story=story, position=0).update(
         url="https://news.example.com/japan-defence-budget"
     )
+    outlet = story.source_summaries.get(position=0).outlet
+    outlet.homepage = "https://news.example.com/"
+    outlet.country = "JP"
+    outlet.language = "en"
+    outlet.save()
     services.publish_story(story=story, by=editor)
     services.publish_story(
         story=story,
@@ -65,6 +70,7 @@ def build_site(editor, reporter):
         "story": story.get_absolute_url(),
         "entity": japan.get_absolute_url(),
         "faq": faq.get_absolute_url(),
+        "outlet": outlet.get_absolute_url(),
         "tag": "/tags/defence/",
         "author": f"/authors/{reporter.username}/",
         "archive": f"/archive/{year}/",

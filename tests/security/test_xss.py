@@ -122,9 +122,13 @@ def test_plain_text_fields_are_escaped_everywhere_they_appear(client, editor):
         "/feeds/atom/",
         "/sitemap-news.xml",
         "/search/?q=alert",
+        source.outlet.get_absolute_url(),
+        f"/feeds/outlets/{source.outlet.slug}/rss/",
     ]
     for url in pages:
-        body = client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
         assert "<script>alert(1)" not in body, url
         assert "<img src=x onerror" not in body, url
     html = client.get(story.get_absolute_url()).content.decode()
@@ -133,3 +137,9 @@ def test_plain_text_fields_are_escaped_everywhere_they_appear(client, editor):
         r'<script type="application/ld\+json">(.*?)</script>', html, re.S
     )
     assert json.loads(blocks[0])[0]["headline"] == hostile[:110]
+    outlet_page = client.get(source.outlet.get_absolute_url()).content.decode()
+    assert "<h1>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in outlet_page
+    blocks = re.findall(
+        r'<script type="application/ld\+json">(.*?)</script>', outlet_page, re.S
+    )
+    assert json.loads(blocks[0])[0]["name"] == hostile

@@ -10,9 +10,14 @@ import pytest
 from django.utils import timezone
 
 from stories import services
-from stories.models import Story
+from stories.models import SourceSummary, Story
 from tests.entities.factories import EntityFactory
-from tests.stories.factories import FAQFactory, StoryFactory, UserFactory
+from tests.stories.factories import (
+    FAQFactory,
+    OutletFactory,
+    StoryFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -37,6 +42,11 @@ def live(editor, reporter):
     )
     story.tags.add("Defence")
     story.authors.add(reporter)
+    SourceSummary.objects.create(
+        story=story,
+        outlet=OutletFactory(name="Example Gazette"),
+        summary="The Gazette counted the ships.",
+    )
     services.publish_story(story=story, by=editor)
     story.refresh_from_db()
     return story
@@ -186,7 +196,7 @@ def test_tag_and_topic_feeds(client, live):
 
 def test_sitemap_index_sections_news_sitemap_and_robots(client, live):
     index = client.get("/sitemap.xml").content.decode()
-    for section in ("stories", "topics", "questions", "tags"):
+    for section in ("stories", "topics", "questions", "tags", "outlets"):
         assert f"/sitemap-{section}.xml" in index
     stories = client.get("/sitemap-stories.xml").content.decode()
     assert live.get_absolute_url() in stories and "<lastmod>" in stories
@@ -233,14 +243,18 @@ SURFACES = [
     "/feeds/atom/",
     "/feeds/tags/defence/rss/",
     "/feeds/topics/japan/rss/",
+    "/feeds/outlets/example-gazette/rss/",
+    "/feeds/outlets/example-gazette/atom/",
     "/sitemap-stories.xml",
     "/sitemap-tags.xml",
     "/sitemap-topics.xml",
     "/sitemap-questions.xml",
+    "/sitemap-outlets.xml",
     "/sitemap-news.xml",
     "/search/?q=Hidden",
     "/tags/defence/",
     "/topics/japan/",
+    "/outlets/example-gazette/",
     "/authors/reporter/",
     "/corrections/",
 ]
@@ -258,6 +272,14 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     )
     hidden.tags.add("Defence")
     hidden.authors.add(reporter)
+    gazette = live.source_summaries.get().outlet
+    SourceSummary.objects.create(
+        story=hidden, outlet=gazette, summary="Hidden summary of the Gazette."
+    )
+    # An outlet only the hidden story cites has no page at all.
+    SourceSummary.objects.create(
+        story=hidden, outlet=OutletFactory(name="Hidden Herald"), summary="x"
+    )
     if state == "withdrawn" or state == "archived":
         services.publish_story(story=hidden, by=editor)
         services.unpublish_story(story=hidden, by=editor, reason="x")
@@ -268,12 +290,17 @@ def test_nothing_unpublished_appears_on_any_public_surface(
             status=state, scheduled_at=timezone.now()
         )
     hidden.refresh_from_db()
+    for url in SURFACES:
+        assert client.get(url).status_code == 200, url  # walked, not a 404
     for url in SURFACES + [f"/stories/{hidden.slug}/"]:
         body = client.get(url).content.decode()
         assert "Hidden headline" not in body, url
         assert "Hidden summary" not in body, url
     year = timezone.localtime(live.first_published_at).year
     assert "Hidden" not in client.get(f"/archive/{year}/").content.decode()
+    assert client.get("/outlets/hidden-herald/").status_code == 404
+    assert client.get("/feeds/outlets/hidden-herald/rss/").status_code == 404
+    assert "hidden-herald" not in client.get("/sitemap-outlets.xml").content.decode()
 
 
 def test_home_query_count_is_flat_over_many_stories(

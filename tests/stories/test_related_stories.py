@@ -9,10 +9,10 @@ from django.apps import apps
 from django.utils import timezone
 
 from stories import services
-from stories.models import LiveTopic, Story
+from stories.models import LiveTopic, SourceSummary, Story
 from stories.story_page import load_story_page
 from tests.entities.factories import EntityFactory
-from tests.stories.factories import StoryFactory
+from tests.stories.factories import OutletFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +83,14 @@ def test_migration_indexes_stories_published_before_it(japan, editor):
     assert sorted(LiveTopic.objects.values_list("key", flat=True)) == sorted(
         [f"entity:{japan.pk}", "tag:defence"]
     )
+
+
+def test_a_shared_outlet_makes_no_story_related(editor):
+    outlet = OutletFactory()
+    subject = StoryFactory()
+    other = StoryFactory()
+    for story in (subject, other):
+        SourceSummary.objects.create(story=story, outlet=outlet, summary="It said.")
+        services.publish_story(story=story, by=editor)
+    assert LiveTopic.objects.filter(key=f"outlet:{outlet.pk}").count() == 2
+    assert related(subject) == []

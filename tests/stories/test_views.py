@@ -105,6 +105,8 @@ def test_story_page_query_count_is_flat(client, django_assert_max_num_queries):
     assert html.count('class="entity-card"') == 20
     assert html.count('class="story-card"') == 4 and "Update 2." in html
     assert related[-1].get_absolute_url() in html
+    # Citations in the JSON-LD come from the revision already read.
+    assert html.count('"@type": "CreativeWork"') == 12
 
 
 @on_postgresql
@@ -115,7 +117,7 @@ def test_story_page_reads_everything_in_one_statement_on_postgresql(
     older = StoryFactory(
         headline="An older explainer", entities=[topic], published=True
     )
-    story = StoryFactory(entities=[topic], published=True)
+    story = StoryFactory(entities=[topic], sources=2, published=True)
     services.publish_story(
         story=Story.objects.get(pk=story.pk),
         by=editor,
@@ -129,6 +131,7 @@ def test_story_page_reads_everything_in_one_statement_on_postgresql(
         html = client.get(story.get_absolute_url()).content.decode()
     assert "An earlier version misnamed the minister." in html
     assert f'href="{older.get_absolute_url()}"' in html
+    assert html.count('"@type": "CreativeWork"') == 2
 
 
 @on_postgresql
