@@ -47,7 +47,7 @@ def forget_cited_outlets(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("stories", "0011_live_topics_by_time"),
+        ("stories", "0012_outlet_review_and_keys"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stories', '0012_outlet_review_and_keys'),
+        ('stories', '0013_outlet_live_topics'),
     ]
 
     operations = [
