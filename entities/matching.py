@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from stories.text import fold, name_key
+from stories.text import fold, is_capitalised, name_key
 
 from .models import Entity
 
@@ -98,11 +98,6 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
-def _capitalised(word: str) -> bool:
-    first = word[0]
-    return first.isupper() or (first.isalpha() and not first.islower())
-
-
 class EntityMatcher:
     """Every entity's name and aliases in one automaton.
 
@@ -180,7 +175,7 @@ class EntityMatcher:
             first = tokens[words[0]].text
             if acronym and not all(tokens[i].text.isupper() for i in words):
                 continue
-            if kind != Entity.Kind.TOPIC and not _capitalised(first):
+            if kind != Entity.Kind.TOPIC and not is_capitalised(first):
                 continue
             counts[entity_id] += 1
             covered.update(words)

@@ -1,7 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, OuterRef, Subquery
 
 from newsroom.addresses import address
 from stories.fields import RichTextField
@@ -38,13 +37,7 @@ class EntityQuerySet(models.QuerySet):
         recent = LiveTopic.objects.filter(
             last_published_at__gte=since, key__startswith=LiveTopic.ENTITY_PREFIX
         )
-        # Keys are compared as text: nothing casts a key, which a tag's key
-        # would fail.
-        own_key = Concat(
-            Value(LiveTopic.ENTITY_PREFIX),
-            Cast("pk", models.CharField()),
-            output_field=models.CharField(),
-        )
+        own_key = LiveTopic.key_of_row(LiveTopic.ENTITY_PREFIX)
         story_count = (
             recent.filter(key=OuterRef("live_topic_key"))
             .values("key")

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .text import fold, outlet_key
+from .text import fold, is_capitalised, outlet_key
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_TITLE_CHARS = 150
@@ -436,17 +436,6 @@ def _clean_candidate(text: str) -> str:
     return text.rstrip(".,;:'\u2019")
 
 
-def _capitalised(word: str) -> bool:
-    # Any script's capitals ("Česká", "ČTK"), also after digits ("1News").
-    # A script without case (Chinese, Arabic, Hebrew) has no capitals to tell
-    # a name by: in an English text, a word in it is a name.
-    letters = word.lstrip("0123456789")
-    if not letters:
-        return False
-    first = letters[0]
-    return first.isupper() or (first.isalpha() and not first.islower())
-
-
 def _is_possessive(word: str) -> bool:
     return word.endswith(("'s", "\u2019s", "'", "\u2019"))
 
@@ -481,14 +470,14 @@ class _Sentence:
                 and self.spaced(index - 1, index)
                 and not _is_possessive(self.words[last].group())
             )
-            if chained and _capitalised(word.group()):
+            if chained and is_capitalised(word.group()):
                 last = index
             elif chained and word.group() in _JOINERS:
                 continue
             else:
                 if first is not None:
                     runs.append((first, last))
-                first = last = index if _capitalised(word.group()) else None
+                first = last = index if is_capitalised(word.group()) else None
         if first is not None:
             runs.append((first, last))
         return runs
@@ -638,15 +627,14 @@ def find_outlet_mentions(
     lookup(name) returns an outlet or None. Names that appear where an outlet
     is expected ("articles from X", "X reports", "X, the Paris daily") but
     match none are returned as unmatched, so the importer can add them to the
-    registry. elsewhere is the rest of the story: a name it also uses after
-    "said" is a person or place, not an outlet.
+    registry. elsewhere is the rest of the story: a name it also uses is a
+    person or place, not an outlet. paragraphs are read as parse() gives
+    them, in NFC.
     """
     sentences: dict = {}
     unmatched: list[str] = []
     without_outlet: list[int] = []
     for index, paragraph in enumerate(paragraphs):
-        # Combining accents would split a word ("E" and an acute).
-        paragraph = unicodedata.normalize("NFC", paragraph)
         named = False
         for text in split_sentences(paragraph):
             sentence = _Sentence.of(text)

@@ -16,7 +16,7 @@ from newsroom.addresses import address
 from .fields import RichTextField
 from .text import (
     BARE,
-    fold,
+    OutletIndex,
     name_key,
     outlet_key,
     outlet_match_keys,
@@ -32,29 +32,30 @@ class OutletQuerySet(models.QuerySet):
         citing = LiveTopic.objects.filter(
             key=OuterRef("live_topic_key"), story__in=Story.objects.published()
         )
-        own_key = Concat(
-            Value(LiveTopic.OUTLET_PREFIX),
-            Cast("pk", models.CharField()),
-            output_field=models.CharField(),
-        )
+        own_key = LiveTopic.key_of_row(LiveTopic.OUTLET_PREFIX)
         return self.alias(live_topic_key=own_key).filter(Exists(citing))
 
     def ids_by_slug(self, slugs) -> dict[str, int]:
         return dict(self.filter(slug__in=slugs).values_list("slug", "pk"))
 
     def matching_name(self, name: str):
-        """Outlets called name, or known by it as a short form (case, accents,
-        apostrophes and a leading "The" ignored); failing that, the one outlet
-        whose name agrees with it without leading articles ("Equipe" for
-        "L\u2019\u00c9quipe")."""
+        """The outlet name means, as OutletIndex.lookup() decides: called
+        name or known by it as a short form (case, accents, apostrophes and a
+        leading "The" ignored), else the one outlet agreeing with it without
+        leading articles ("Equipe" for "L\u2019\u00c9quipe")."""
         key = name_key(name)
         if not key:
             return self.none()
-        written = self.filter(match_keys__contains=f"|{key}|")
-        if written.exists() or fold(name).startswith("the "):
-            return written
-        bare = self.filter(match_keys__contains=f"|{BARE}{outlet_key(name)}|")
-        return bare if bare.count() == 1 else self.none()
+        keyed = self.filter(
+            models.Q(match_keys__contains=f"|{key}|")
+            | models.Q(match_keys__contains=f"|{BARE}{outlet_key(name)}|")
+        )
+        outlet = keyed.index().lookup(name)
+        return self.filter(pk=outlet.pk) if outlet else self.none()
+
+    def index(self) -> OutletIndex:
+        """These outlets, to look many names up in memory (an import)."""
+        return OutletIndex(self)
 
 
 class Outlet(models.Model):
@@ -455,6 +456,16 @@ class LiveTopic(models.Model):
         return [
             f"{cls.ENTITY_PREFIX}{e['id']}" for e in content.get("entities", [])
         ] + [f"tag:{t['slug']}" for t in content.get("tags", [])]
+
+    @staticmethod
+    def key_of_row(prefix: str):
+        """The key of the outer row (an entity, an outlet) as an expression:
+        keys are compared as text, so nothing casts a tag's key."""
+        return Concat(
+            Value(prefix),
+            Cast("pk", models.CharField()),
+            output_field=models.CharField(),
+        )
 
     @classmethod
     def outlet_key(cls, outlet_id) -> str:

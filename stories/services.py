@@ -42,7 +42,7 @@ from .tasks import (
     notify_transition_task,
     suggest_entities_task,
 )
-from .text import BARE, fold, name_key, outlet_key
+from .text import OutletIndex
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -792,54 +792,6 @@ class ImportResult:
     new_outlets: list[Outlet] = field(default_factory=list)
 
 
-class OutletIndex:
-    """Every outlet by each folded name and short form, loaded once per run.
-
-    Looks names up as OutletQuerySet.matching_name does: a name as written
-    first, then the one outlet that agrees with it without articles."""
-
-    def __init__(self):
-        self._written: dict[str, Outlet] = {}
-        self._bare: dict[str, list[Outlet]] = {}
-        for outlet in Outlet.objects.all():
-            self.add(outlet)
-
-    def add(self, outlet: Outlet) -> None:
-        for key in filter(None, outlet.match_keys.split("|")):
-            if key.startswith(BARE):
-                same = self._bare.setdefault(key[len(BARE) :], [])
-                if outlet not in same:
-                    same.append(outlet)
-            else:
-                self._written.setdefault(key, outlet)
-
-    def lookup(self, name: str):
-        outlet = self._written.get(name_key(name))
-        if outlet is not None:
-            return outlet
-        if fold(name).startswith("the "):
-            return None  # "The Standard" is no "Der Standard"
-        bare = self._bare.get(outlet_key(name), [])
-        return bare[0] if len(bare) == 1 else None
-
-    def ambiguous(self, name: str) -> list[Outlet]:
-        """The outlets name could mean when it matches more than one."""
-        if name_key(name) in self._written:
-            return []
-        bare = self._bare.get(outlet_key(name), [])
-        return bare if len(bare) > 1 else []
-
-    def with_new(self, outlets: list[Outlet]) -> "OutletIndex":
-        """A copy that also knows outlets, for one import; the shared index
-        learns them only once that import commits."""
-        copy = object.__new__(OutletIndex)
-        copy._written = dict(self._written)
-        copy._bare = {key: list(value) for key, value in self._bare.items()}
-        for outlet in outlets:
-            copy.add(outlet)
-        return copy
-
-
 def _create_outlet(name: str) -> Outlet:
     """A new outlet flagged for review, or the one a concurrent import just
     added under that name."""
@@ -861,7 +813,7 @@ def _add_outlets(names: list[str], outlets: OutletIndex, warnings: list[str]):
     added: list[Outlet] = []
     limit = Outlet._meta.get_field("name").max_length
     for name in names:
-        if outlets.with_new(added).lookup(name) is not None:
+        if OutletIndex(added).lookup(name) is not None:
             continue  # another spelling of an outlet just added
         candidates = outlets.ambiguous(name)
         if candidates:
@@ -913,7 +865,7 @@ def import_explainer(
     if existing is not None:
         return ImportResult(story=existing, created=False)
     warnings = list(parsed.warnings)
-    outlets = outlets or OutletIndex()
+    outlets = outlets or Outlet.objects.index()
 
     headline = " ".join(headline.split())
     story = Story.objects.create(
@@ -1015,11 +967,10 @@ def _import_source_summaries(story, parsed, outlets: OutletIndex, warnings):
             "added, flagged for review"
         )
     for index in found.without_outlet:
-        line = parsed.paper_lines[index] if index < len(parsed.paper_lines) else None
-        where = f"line {line}: " if line else ""
         warnings.append(
-            f"{where}this paragraph of \u201cWhat the papers say\u201d names no "
-            "outlet; it is kept in the overview without a source summary"
+            f"line {parsed.paper_lines[index]}: this paragraph of \u201cWhat the "
+            "papers say\u201d names no outlet; it is kept in the overview "
+            "without a source summary"
         )
     return new_outlets
 

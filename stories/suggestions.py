@@ -6,28 +6,31 @@ an editor accepts a suggestion, and a dismissed one is never offered again
 for that story.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from entities.matching import candidates, matcher
+from entities.matching import Candidate, candidates, matcher
 from entities.models import Entity
 
 from . import workflow
-from .models import EntitySuggestion, Story, StoryEntity
+from .models import EntitySuggestion, Outlet, Story, StoryEntity
 from .search import plain_text
 from .text import name_key
 
 
 @dataclass
 class StoryText:
-    # Everything a reader reads, where known names are looked for.
-    everything: str
     # Running prose only, where new names are looked for: headings and
     # questions are in title case, and the papers section names outlets.
     prose: str
+    # Everything a reader reads, where known names are looked for. It starts
+    # with prose, so one matcher pass serves both: the words that named an
+    # entity have the same positions in each.
+    everything: str
 
 
 def story_text(story: Story) -> StoryText:
@@ -39,19 +42,28 @@ def story_text(story: Story) -> StoryText:
             plain_text(story.background),
         ]
     )
-    everything = "\n".join(
-        [
-            story.headline,
-            prose,
-            *(section.heading for section in sections),
-            plain_text(story.papers_overview),
-        ]
-    )
-    return StoryText(everything=everything, prose=prose)
+    rest = [
+        story.headline,
+        *(section.heading for section in sections),
+        plain_text(story.papers_overview),
+    ]
+    return StoryText(prose=prose, everything="\n".join([prose, *rest]))
 
 
 def entity_key(entity_id: int) -> str:
     return f"entity:{entity_id}"
+
+
+def read_story(story: Story) -> tuple[Counter, list[Candidate]]:
+    """What the story's text names: mentions per known entity id, and new
+    names. No writes; refresh_entity_suggestions() stores them."""
+    text = story_text(story)
+    counts, covered = matcher().find(text.everything)
+    outlets = Outlet.objects.index()
+    new_names = candidates(
+        text.prose, covered=covered, is_known=lambda n: outlets.lookup(n) is not None
+    )
+    return counts, new_names
 
 
 def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
@@ -59,19 +71,11 @@ def refresh_entity_suggestions(*, story_id: int) -> list[EntitySuggestion]:
     entities by name, alias or surname, and new names with their counts.
     Accepted and dismissed suggestions are kept as decided; pending ones the
     text no longer supports go."""
-    from .services import OutletIndex
-
     story = Story.objects.filter(pk=story_id).first()
     if story is None:
         return []  # deleted since the save that queued this
     # Read and match before taking the lock: editors' saves wait on it.
-    text = story_text(story)
-    counts, _ = matcher().find(text.everything)
-    _, covered = matcher().find(text.prose)
-    outlets = OutletIndex()
-    new_names = candidates(
-        text.prose, covered=covered, is_known=lambda n: outlets.lookup(n) is not None
-    )
+    counts, new_names = read_story(story)
     entities = Entity.objects.in_bulk(list(counts))
     with transaction.atomic():
         story = Story.objects.select_for_update().filter(pk=story_id).first()

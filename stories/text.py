@@ -40,6 +40,17 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", stripped.casefold()).strip()
 
 
+def is_capitalised(word: str) -> bool:
+    """Whether word starts like a name: a capital in any script ("Česká",
+    "ČTK"), also after digits ("1News"). A script without case (Chinese,
+    Arabic, Hebrew) has no capitals to tell a name by, so it counts."""
+    letters = word.lstrip("0123456789")
+    if not letters:
+        return False
+    first = letters[0]
+    return first.isupper() or (first.isalpha() and not first.islower())
+
+
 def name_key(name: str) -> str:
     """Matching key for an organisation name: fold() without a leading 'the'."""
     folded = fold(name)
@@ -97,3 +108,53 @@ def unique_slug(model, text: str, *, max_length: int = 200, exclude_pk=None) -> 
         candidate = f"{base}-{n}"
         n += 1
     return candidate
+
+
+class OutletIndex:
+    """Outlets by each of their match keys, to look many names up without a
+    query each (Outlet.objects.index() loads one).
+
+    The one rule for which outlet a name means: the outlet whose name or
+    short form is written that way; failing that, unless the name is written
+    with "The", the one outlet that agrees with it without articles."""
+
+    def __init__(self, outlets=()):
+        self._written: dict = {}
+        self._bare: dict[str, list] = {}
+        for outlet in outlets:
+            self.add(outlet)
+
+    def add(self, outlet) -> None:
+        for key in filter(None, outlet.match_keys.split("|")):
+            if key.startswith(BARE):
+                same = self._bare.setdefault(key[len(BARE) :], [])
+                if outlet not in same:
+                    same.append(outlet)
+            else:
+                self._written.setdefault(key, outlet)
+
+    def lookup(self, name: str):
+        outlet = self._written.get(name_key(name))
+        if outlet is not None:
+            return outlet
+        if fold(name).startswith("the "):
+            return None  # "The Standard" is no "Der Standard"
+        bare = self._bare.get(outlet_key(name), [])
+        return bare[0] if len(bare) == 1 else None
+
+    def ambiguous(self, name: str) -> list:
+        """The outlets name could mean when it matches more than one."""
+        if name_key(name) in self._written:
+            return []
+        bare = self._bare.get(outlet_key(name), [])
+        return bare if len(bare) > 1 else []
+
+    def with_new(self, outlets) -> "OutletIndex":
+        """A copy that also knows outlets, for one import; the shared index
+        learns them only once that import commits."""
+        copy = OutletIndex()
+        copy._written = dict(self._written)
+        copy._bare = {key: list(value) for key, value in self._bare.items()}
+        for outlet in outlets:
+            copy.add(outlet)
+        return copy

@@ -68,45 +68,32 @@ def names_it(candidate_key: str, entity) -> bool:
 
 
 def score(exact_only: bool) -> tuple[int, int, int, list]:
-    from entities.matching import EntityMatcher, candidates, matcher
     from entities.models import Entity
     from stories.models import Story
-    from stories.services import OutletIndex
-    from stories.suggestions import story_text
+    from stories.suggestions import read_story, story_text
 
     if exact_only:
-        rows = Entity.objects.values_list("pk", "kind", "name")
+        rows = Entity.objects.values_list("pk", "name")
         pattern = {
-            pk: re.compile(rf"(?<!\w){re.escape(name)}(?!\w)") for pk, _, name in rows
+            pk: re.compile(rf"(?<!\w){re.escape(name)}(?!\w)") for pk, name in rows
         }
-    outlets = OutletIndex()
     hits = suggested_total = carried_total = 0
     rows_out = []
     for story in Story.objects.prefetch_related("entities", "sections"):
         carried = list(story.entities.all())
         if not carried:
             continue
-        text = story_text(story)
         if exact_only:
-            known = {pk for pk, rx in pattern.items() if rx.search(text.everything)}
+            text = story_text(story).everything
+            known = {pk for pk, rx in pattern.items() if rx.search(text)}
             new = []
         else:
-            counts, _ = matcher().find(text.everything)
+            counts, new = read_story(story)
             known = set(counts)
-            _, covered = EntityMatcher.find(matcher(), text.prose)
-            new = candidates(
-                text.prose,
-                covered=covered,
-                is_known=lambda n: outlets.lookup(n) is not None,
-            )
-        carried_ids = {e.pk for e in carried}
-        found = known & carried_ids
+        found = known & {e.pk for e in carried}
         for candidate in new:
-            for entity in carried:
-                if entity.pk not in found and names_it(candidate.key, entity):
-                    found.add(entity.pk)
-        new_misses = [c for c in new if not any(names_it(c.key, e) for e in carried)]
-        suggested = len(known) + len(new_misses) + (len(new) - len(new_misses))
+            found |= {e.pk for e in carried if names_it(candidate.key, e)}
+        suggested = len(known) + len(new)
         hits += len(found)
         suggested_total += suggested
         carried_total += len(carried)

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
 from stories.explainer_format import MalformedDocument
-from stories.services import OutletIndex, import_explainer
+from stories.models import Outlet
+from stories.services import import_explainer
 
 
 class Command(BaseCommand):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 by = get_user_model().objects.get_by_natural_key(author)
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user called {author!r}.") from None
-        outlets = OutletIndex()
+        outlets = Outlet.objects.index()
         imported, present, refused = [], [], []
         total = len(files)
         for number, path in enumerate(files, start=1):
