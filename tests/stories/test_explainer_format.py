@@ -14,37 +14,7 @@ from stories.explainer_format import (
     whole_sentences,
 )
 from stories.text import name_key
-
-DOCUMENTS = Path(__file__).parent / "documents"
-SEED = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "seeds"
-    / "000_deb1a77cd77502f3.txt"
-)
-
-MINIMAL = """What's happened
-A thing happened.
-What's behind the headline?
-Why it matters
-Because of reasons.
-What the papers say
-Reuters reported it.
-How we got here
-It began long ago.
-Go deeper
-Common question
--
-What next?
-Nobody knows yet.
-More on these topics
--
-Japan is an island country.
-"""
-
-
-def document(name):
-    return (DOCUMENTS / name).read_bytes()
+from tests.stories.explainers import MINIMAL, SEED, document
 
 
 @pytest.mark.skipif(

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -8,17 +6,7 @@ from stories.explainer_format import MalformedDocument
 from stories.models import FAQ, Outlet, Section, Story
 from stories.services import import_explainer
 from tests.entities.factories import EntityFactory
-
-DOCUMENTS = Path(__file__).parent / "documents"
-SEED = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "seeds"
-    / "000_deb1a77cd77502f3.txt"
-)
-needs_seed = pytest.mark.skipif(
-    not SEED.exists(), reason="the shared seed is only on dev and CI machines"
-)
+from tests.stories.explainers import DOCUMENTS, SEED, needs_seed
 
 
 @needs_seed

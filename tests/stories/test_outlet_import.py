@@ -1,7 +1,6 @@
 """No outlet a journalist wrote about is lost on import."""
 
 import unicodedata
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -9,39 +8,10 @@ import pytest
 from stories import services
 from stories.explainer_format import parse, split_sentences
 from stories.models import Outlet, SourceSummary
-from stories.services import OutletIndex, import_explainer
-
-DOCUMENTS = Path(__file__).parent / "documents"
-SEED = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "seeds"
-    / "000_deb1a77cd77502f3.txt"
-)
+from stories.services import import_explainer
+from tests.stories.explainers import DOCUMENTS, SEED, explainer
 
 pytestmark = pytest.mark.django_db
-
-
-def explainer(papers: str, sections: str = "Because of reasons.") -> bytes:
-    """A minimal document whose "What the papers say" is papers."""
-    return f"""What's happened
-A thing happened in the capital.
-What's behind the headline?
-Why it matters
-{sections}
-What the papers say
-{papers}
-How we got here
-It began long ago.
-Go deeper
-Common question
--
-What next?
-Nobody knows yet.
-More on these topics
--
-Japan is an island country.
-""".encode()
 
 
 def summaries(story) -> dict[str, str]:
@@ -164,13 +134,13 @@ def test_one_new_outlet_spelled_two_ways_is_added_once():
 def test_outlet_names_match_however_they_are_spelled(registered, written):
     outlet = Outlet.objects.create(name=registered)
     assert list(Outlet.objects.matching_name(written)) == [outlet]
-    assert OutletIndex().lookup(written) == outlet
+    assert Outlet.objects.index().lookup(written) == outlet
 
 
 def test_a_name_written_in_full_prefers_the_outlet_spelled_that_way():
     # The Hong Kong "The Standard" and Vienna's "Der Standard" ship together.
     assert Outlet.objects.matching_name("Der Standard").get().name == "Der Standard"
-    assert OutletIndex().lookup("The Standard").name == "The Standard"
+    assert Outlet.objects.index().lookup("The Standard").name == "The Standard"
 
 
 def test_a_bare_name_two_outlets_share_is_not_guessed():
@@ -182,7 +152,7 @@ def test_a_bare_name_two_outlets_share_is_not_guessed():
 
 
 def test_capitalised_articles_are_abbreviations_not_articles():
-    assert OutletIndex().lookup("LA Times").name == "Los Angeles Times"
+    assert Outlet.objects.index().lookup("LA Times").name == "Los Angeles Times"
 
 
 def test_a_person_the_story_is_about_is_not_an_outlet():
@@ -210,7 +180,7 @@ def test_paragraph_naming_no_outlet_is_kept_with_its_line_number():
 
 
 def test_a_failed_import_adds_no_outlet_and_teaches_the_index_nothing():
-    outlets = OutletIndex()
+    outlets = Outlet.objects.index()
     with mock.patch.object(services, "record_save", side_effect=RuntimeError):
         with pytest.raises(RuntimeError):
             import_explainer(raw=explainer(FRENCH_DAILY), outlets=outlets)
@@ -221,7 +191,7 @@ def test_a_failed_import_adds_no_outlet_and_teaches_the_index_nothing():
 def test_an_import_that_commits_teaches_the_shared_index(
     django_capture_on_commit_callbacks,
 ):
-    outlets = OutletIndex()
+    outlets = Outlet.objects.index()
     with django_capture_on_commit_callbacks(execute=True):
         import_explainer(raw=explainer(FRENCH_DAILY), outlets=outlets)
     assert outlets.lookup("L'Equipe").name == "L\u2019\u00c9quipe"
@@ -292,7 +262,7 @@ def test_fragments_people_and_places_do_not_become_outlets(papers):
 
 def test_the_is_not_read_as_a_foreign_article():
     Outlet.objects.filter(name="The Standard").delete()
-    assert OutletIndex().lookup("The Standard") is None
+    assert Outlet.objects.index().lookup("The Standard") is None
     assert not Outlet.objects.matching_name("The Standard").exists()
 
 
