@@ -14,6 +14,7 @@ _ESCAPES = {
     ord("\u2028"): "\\u2028",
     ord("\u2029"): "\\u2029",
 }
+SHARE_IMAGE = "img/share.png"  # 1200 x 675, the site's logo
 KIND_TYPES = {"person": "Person", "place": "Place", "organisation": "Organization"}
 
 
@@ -110,7 +111,9 @@ def news_article(story, content: dict, image_url: str = "") -> SafeString:
             for a in content["authors"]
         ],
         "publisher": publisher(),
-        "image": [absolute(image_url)] if image_url else None,
+        # Google requires an image on a NewsArticle: the site's share image
+        # stands in for a story without a hero image.
+        "image": [absolute(image_url or static(SHARE_IMAGE))],
         "about": [_thing(e) for e in entities[:1]],
         "mentions": [_thing(e) for e in entities[1:]],
         "keywords": [t["name"] for t in content["tags"]],

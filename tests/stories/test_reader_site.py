@@ -110,6 +110,29 @@ def test_story_structured_data_and_social_tags(client, live, reporter):
     assert '<link rel="canonical" href="http://testserver/stories/' in html
 
 
+def test_story_without_a_hero_image_gives_the_site_image_in_structured_data(
+    client, live
+):
+    assert not live.live_revision.content["hero_image"]
+    article = json_ld(client.get(live.get_absolute_url()).content.decode())[
+        "NewsArticle"
+    ]
+    assert article["image"] == ["http://127.0.0.1:8000/static/img/share.png"]
+
+
+def test_favicon_is_served_not_missing(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert response.content.startswith(b"\x00\x00\x01\x00")  # an ICO header
+    assert "public" in response["Cache-Control"]
+
+
+def test_pages_link_their_icon(client, live):
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.ico"' in html
+
+
 def test_entity_page_structured_data(client, live):
     data = json_ld(client.get("/topics/japan/").content.decode())
     assert data["Place"]["sameAs"] == "https://www.wikidata.org/wiki/Q17"
