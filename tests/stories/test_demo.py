@@ -42,3 +42,14 @@ def test_migrations_ship_the_outlet_registry(db):
     assert Outlet.objects.count() >= 300
     assert Outlet.objects.matching_name("scmp").get().name == "South China Morning Post"
     assert Outlet.objects.matching_name("the bloomberg").exists()
+
+
+@pytest.mark.django_db
+def test_demo_content_shows_a_hero_image_on_a_published_story(settings, client):
+    settings.DEBUG = True
+    call_command("setup_demo")
+    story = Story.objects.published().exclude(hero_image="").get()
+    hero = story.live_revision.content["hero_image"]
+    assert hero["alt"] and hero["credit"]
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert "<picture" in html and hero["alt"] in html

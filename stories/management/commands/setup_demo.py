@@ -4,11 +4,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from entities.models import Entity
 from stories import services
+from stories.images import clean_image
 from stories.models import FAQ, Outlet, Section, SourceSummary, Story, StoryEntity
 
 CONTENT_PATH = Path(__file__).resolve().parents[2] / "demo" / "content.json"
@@ -96,13 +98,16 @@ class Command(BaseCommand):
         for item in data["stories"]:
             if Story.objects.filter(slug=item["slug"]).exists():
                 continue
-            story = Story.objects.create(
+            story = Story(
                 headline=item["headline"],
                 slug=item["slug"],
                 summary=item["summary"],
                 papers_overview=item["papers_overview"],
                 background=item["background"],
             )
+            if "hero_image" in item:
+                self._attach_hero_image(story, item["hero_image"])
+            story.save()
             story.authors.add(journalist)
             story.tags.add(*item["tags"])
             story.faqs.add(*(faqs[slug] for slug in item["faq_slugs"]))
@@ -125,3 +130,13 @@ class Command(BaseCommand):
                 services.publish_story(story=story, by=editor)
             created += 1
         return created
+
+    def _attach_hero_image(self, story, hero):
+        """Store the demo picture as an upload would be: decoded, re-encoded
+        and under a random name, so the demo shows the picture path."""
+        with open(CONTENT_PATH.parent / hero["file"], "rb") as file:
+            image = clean_image(File(file, name=hero["file"]))
+        story.hero_image.save(image.name, image, save=False)
+        story.hero_image_alt = hero["alt"]
+        story.hero_image_caption = hero["caption"]
+        story.hero_image_credit = hero["credit"]
