@@ -9,6 +9,7 @@ admin.site.site_title = f"{settings.SITE_NAME} admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("stories.api.urls")),
     path("", include("entities.urls")),
     path("", include("stories.urls")),
 ]
