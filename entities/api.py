@@ -5,23 +5,23 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from stories.api import schemas
-from stories.api.views import BAD_REQUEST, NOT_FOUND, ListView, PublicView, absolute
+from stories.api.views import BAD_REQUEST, NOT_FOUND, Links, ListView, PublicView
 
 from .models import Entity
 
 TOPIC_FIELDS = ("name", "slug", "kind", "short_description", "wikidata_id")
 
 
-def topic_item(entity) -> dict:
+def topic_item(link, entity) -> dict:
     return {
         "name": entity.name,
         "slug": entity.slug,
         "kind": entity.kind,
         "short_description": entity.short_description,
         "wikidata_id": entity.wikidata_id,
-        "url": absolute("entities:detail", entity.slug),
-        "api_url": absolute("api:topic", entity.slug),
-        "stories_url": absolute("api:stories") + f"?topic={entity.slug}",
+        "url": link("entities:detail", entity.slug),
+        "api_url": link("api:topic", entity.slug),
+        "stories_url": link("api:stories") + f"?topic={entity.slug}",
     }
 
 
@@ -34,8 +34,8 @@ class TopicList(ListView):
     def get_queryset(self):
         return Entity.objects.public().only(*TOPIC_FIELDS)
 
-    def item(self, entity):
-        return topic_item(entity)
+    def item(self, link, entity):
+        return topic_item(link, entity)
 
     @extend_schema(
         summary="Topics a published story is about, by name",
@@ -56,4 +56,4 @@ class TopicDetail(PublicView):
         entity = get_object_or_404(
             Entity.objects.public().only(*TOPIC_FIELDS, "biography"), slug=slug
         )
-        return Response({**topic_item(entity), "biography": entity.biography})
+        return Response({**topic_item(Links(), entity), "biography": entity.biography})

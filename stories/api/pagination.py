@@ -13,6 +13,7 @@ import json
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.encoding import force_str
@@ -113,7 +114,8 @@ class KeysetPagination(BasePagination):
     def _next_link(self):
         if not self.has_next:
             return None
-        url = self.request.build_absolute_uri()
+        # SITE_URL, like every other address the API gives.
+        url = settings.SITE_URL + self.request.get_full_path()
         return replace_query_param(
             url, self.cursor_query_param, self._encode(self.page[-1])
         )

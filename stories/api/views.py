@@ -21,18 +21,38 @@ from taggit.models import Tag
 
 from newsroom.addresses import address
 
-from ..models import FAQ, Correction, Outlet, Story
+from ..models import API_LIST_PARTS, FAQ, Correction, Outlet, Story
 from . import schemas
 from .pagination import KeysetPagination
 
+FILTERS = frozenset(schemas.StoryFilterSerializer._declared_fields)
 NOT_FOUND = OpenApiResponse(schemas.ErrorSerializer, description="Not found.")
 BAD_REQUEST = OpenApiResponse(
     schemas.ErrorSerializer, description="A filter or cursor is not valid."
 )
 
 
-def absolute(name: str, *args) -> str:
-    return settings.SITE_URL + address(name, *args)
+PLACEHOLDER = "api-link-placeholder"
+
+
+class Links:
+    """Absolute addresses for one response. reverse() costs about 20 us a
+    call even remembered (newsroom/addresses.py reads the script prefix and
+    URLconf from thread-locals each time), and a page of 20 stories holds
+    some 300 links, so each route is reversed once with a placeholder and
+    filled in after. Only for slugs and usernames: characters that need no
+    quoting in a path."""
+
+    def __init__(self):
+        self.templates = {}
+
+    def __call__(self, name: str, *args: str) -> str:
+        key = (name, len(args))
+        template = self.templates.get(key)
+        if template is None:
+            path = address(name, *(PLACEHOLDER for _ in args))
+            template = self.templates[key] = settings.SITE_URL + path
+        return template.replace(PLACEHOLDER, args[0]) if args else template
 
 
 def absolute_url(url: str) -> str:
@@ -41,23 +61,23 @@ def absolute_url(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
-def tag_item(tag: dict) -> dict:
+def tag_item(link, tag: dict) -> dict:
     return {
         "name": tag["name"],
         "slug": tag["slug"],
-        "url": absolute("stories:tag", tag["slug"]),
+        "url": link("stories:tag", tag["slug"]),
     }
 
 
-def author_item(author: dict) -> dict:
+def author_item(link, author: dict) -> dict:
     return {
         "name": author["name"],
         "username": author["username"],
-        "url": absolute("stories:author", author["username"]),
+        "url": link("stories:author", author["username"]),
     }
 
 
-def topic_card(entity: dict) -> dict:
+def topic_card(link, entity: dict) -> dict:
     """A topic as a revision froze it: the card the story shows."""
     return {
         "name": entity["name"],
@@ -65,8 +85,8 @@ def topic_card(entity: dict) -> dict:
         "kind": entity.get("kind", "topic"),
         "short_description": entity.get("short_description", ""),
         "wikidata_id": entity.get("wikidata_id", ""),
-        "url": absolute("entities:detail", entity["slug"]),
-        "api_url": absolute("api:topic", entity["slug"]),
+        "url": link("entities:detail", entity["slug"]),
+        "api_url": link("api:topic", entity["slug"]),
     }
 
 
@@ -95,41 +115,41 @@ def hero_item(hero: dict | None) -> dict | None:
     }
 
 
-def story_item(story, parts: dict) -> dict:
+def story_item(link, story, parts: dict) -> dict:
     """What a list shows of a story; parts are its live revision's."""
     slug = story.public_slug
     return {
         "id": story.pk,
         "slug": slug,
-        "url": absolute("stories:detail", slug),
-        "api_url": absolute("api:story", slug),
+        "url": link("stories:detail", slug),
+        "api_url": link("api:story", slug),
         "headline": parts["headline"],
         "summary": parts["summary"],
         "first_published_at": story.first_published_at,
         "last_published_at": story.last_published_at,
-        "tags": [tag_item(tag) for tag in parts.get("tags") or []],
-        "authors": [author_item(author) for author in parts.get("authors") or []],
-        "topics": [topic_card(entity) for entity in parts.get("entities") or []],
+        "tags": [tag_item(link, tag) for tag in parts.get("tags") or []],
+        "authors": [author_item(link, author) for author in parts.get("authors") or []],
+        "topics": [topic_card(link, entity) for entity in parts.get("entities") or []],
         "hero_image": hero_item(parts.get("hero_image")),
     }
 
 
-def outlet_ref(outlet: dict) -> dict:
+def outlet_ref(link, outlet: dict) -> dict:
     return {
         "name": outlet["name"],
         "slug": outlet["slug"],
         "homepage": outlet.get("homepage", ""),
-        "url": absolute("stories:outlet", outlet["slug"]),
-        "api_url": absolute("api:outlet", outlet["slug"]),
+        "url": link("stories:outlet", outlet["slug"]),
+        "api_url": link("api:outlet", outlet["slug"]),
     }
 
 
-def story_detail_item(story, notes, answers) -> dict:
+def story_detail_item(link, story, notes, answers) -> dict:
     """Every structured part of a published story, from its live revision;
     notes are its Correction rows, answers its questions' answers by id."""
     content = story.live_revision.content
     return {
-        **story_item(story, content),
+        **story_item(link, story, content),
         "sections": [
             {"heading": section["heading"], "body": section["body"]}
             for section in content.get("sections", [])
@@ -137,7 +157,7 @@ def story_detail_item(story, notes, answers) -> dict:
         "papers_overview": content.get("papers_overview", ""),
         "source_summaries": [
             {
-                "outlet": outlet_ref(source["outlet"]),
+                "outlet": outlet_ref(link, source["outlet"]),
                 "summary": source["summary"],
                 "url": source.get("url", ""),
             }
@@ -149,8 +169,8 @@ def story_detail_item(story, notes, answers) -> dict:
                 "question": faq["question"],
                 "slug": faq["slug"],
                 "answer": answers[faq["id"]],
-                "url": absolute("stories:faq_detail", faq["slug"]),
-                "api_url": absolute("api:faq", faq["slug"]),
+                "url": link("stories:faq_detail", faq["slug"]),
+                "api_url": link("api:faq", faq["slug"]),
             }
             for faq in content.get("faqs", [])
             if faq.get("id") in answers
@@ -168,26 +188,26 @@ def story_detail_item(story, notes, answers) -> dict:
     }
 
 
-def faq_item(faq) -> dict:
+def faq_item(link, faq) -> dict:
     return {
         "question": faq.question,
         "slug": faq.slug,
         "answer": faq.answer,
-        "url": absolute("stories:faq_detail", faq.slug),
-        "api_url": absolute("api:faq", faq.slug),
+        "url": link("stories:faq_detail", faq.slug),
+        "api_url": link("api:faq", faq.slug),
     }
 
 
-def outlet_item(outlet) -> dict:
+def outlet_item(link, outlet) -> dict:
     return {
         "name": outlet.name,
         "slug": outlet.slug,
         "homepage": outlet.homepage,
-        "url": absolute("stories:outlet", outlet.slug),
-        "api_url": absolute("api:outlet", outlet.slug),
+        "url": link("stories:outlet", outlet.slug),
+        "api_url": link("api:outlet", outlet.slug),
         "country": outlet.country,
         "language": outlet.language,
-        "stories_url": absolute("api:stories") + f"?outlet={outlet.slug}",
+        "stories_url": link("api:stories") + f"?outlet={outlet.slug}",
     }
 
 
@@ -217,16 +237,18 @@ class PublicView(PublicMixin, GenericAPIView):
 
 
 # A comment, not a docstring: the schema shows view docstrings to clients.
-# A list answers cursor pages of item(row) for each row of get_queryset().
+# A list answers cursor pages of item(link, row) for each row of
+# get_queryset().
 class ListView(PublicView):
     pagination_class = KeysetPagination
 
-    def item(self, row) -> dict:
+    def item(self, link, row) -> dict:
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([self.item(row) for row in rows])
+        link = Links()
+        return self.get_paginated_response([self.item(link, row) for row in rows])
 
 
 class StoryList(ListView):
@@ -236,9 +258,13 @@ class StoryList(ListView):
     ordering = ("-last_published_at", "-pk")
 
     def get_queryset(self):
-        filters = schemas.StoryFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
+        wanted = {}
+        # Building a serializer costs more than the rest of a list: only
+        # when there is something to validate.
+        if not FILTERS.isdisjoint(self.request.query_params):
+            filters = schemas.StoryFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            wanted = filters.validated_data
         stories = Story.objects.published().for_api_list()
         if "tag" in wanted:
             stories = stories.filter(live_revision__tags__slug=wanted["tag"])
@@ -256,13 +282,9 @@ class StoryList(ListView):
             stories = stories.filter(last_published_at__gte=wanted["updated_after"])
         return stories
 
-    def item(self, story):
-        parts = {
-            name.removeprefix("live_"): value
-            for name, value in vars(story).items()
-            if name.startswith("live_")
-        }
-        return story_item(story, parts)
+    def item(self, link, story):
+        parts = {part: getattr(story, f"live_{part}") for part in API_LIST_PARTS}
+        return story_item(link, story, parts)
 
     @extend_schema(
         summary="Published stories, newest first",
@@ -292,7 +314,7 @@ class StoryDetail(PublicView):
             if faq_ids
             else {}
         )
-        response = Response(story_detail_item(story, notes, answers))
+        response = Response(story_detail_item(Links(), story, notes, answers))
         response["Last-Modified"] = http_date(story.last_published_at.timestamp())
         return response
 
@@ -305,8 +327,8 @@ class FAQList(ListView):
     def get_queryset(self):
         return FAQ.objects.public().only("question", "slug", "answer")
 
-    def item(self, faq):
-        return faq_item(faq)
+    def item(self, link, faq):
+        return faq_item(link, faq)
 
     @extend_schema(
         summary="Questions a published story links to, by question",
@@ -324,7 +346,8 @@ class FAQDetail(PublicView):
         responses={200: schemas.FAQSerializer, 404: NOT_FOUND},
     )
     def get(self, request, slug):
-        return Response(faq_item(get_object_or_404(FAQ.objects.public(), slug=slug)))
+        faq = get_object_or_404(FAQ.objects.public(), slug=slug)
+        return Response(faq_item(Links(), faq))
 
 
 class OutletList(ListView):
@@ -337,8 +360,8 @@ class OutletList(ListView):
             "name", "slug", "homepage", "country", "language"
         )
 
-    def item(self, outlet):
-        return outlet_item(outlet)
+    def item(self, link, outlet):
+        return outlet_item(link, outlet)
 
     @extend_schema(
         summary="Outlets a published story cites, by name",
@@ -357,7 +380,7 @@ class OutletDetail(PublicView):
     )
     def get(self, request, slug):
         outlet = get_object_or_404(Outlet.objects.public(), slug=slug)
-        return Response(outlet_item(outlet))
+        return Response(outlet_item(Links(), outlet))
 
 
 class TagList(ListView):
@@ -369,12 +392,12 @@ class TagList(ListView):
         live = Story.objects.published().values("live_revision")
         return Tag.objects.filter(story_revisions__in=live).distinct()
 
-    def item(self, tag):
+    def item(self, link, tag):
         return {
             "name": tag.name,
             "slug": tag.slug,
-            "url": absolute("stories:tag", tag.slug),
-            "stories_url": absolute("api:stories") + f"?tag={tag.slug}",
+            "url": link("stories:tag", tag.slug),
+            "stories_url": link("api:stories") + f"?tag={tag.slug}",
         }
 
     @extend_schema(
