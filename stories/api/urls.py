@@ -16,5 +16,7 @@ urlpatterns = [
     path("outlets/<slug:slug>/", views.OutletDetail.as_view(), name="outlet"),
     path("tags/", views.TagList.as_view(), name="tags"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
-    re_path(r"^.*$", views.not_found),
+    # Anything else ending in a slash: an address without one is left to
+    # APPEND_SLASH, which redirects "stories" to "stories/".
+    re_path(r"^(?:.*/)?$", views.not_found),
 ]

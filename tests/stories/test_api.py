@@ -283,6 +283,7 @@ def test_unpublished_story_is_a_404_indistinguishable_from_none(
 def test_other_addresses_and_methods_answer_in_json(client, live):
     status, body = get_json(client, f"{API}/no-such-endpoint/")
     assert (status, body) == (404, {"detail": "Not found."})
+    assert client.get(f"{API}/stories").url == f"{API}/stories/"
     response = client.post(f"{API}/stories/")
     assert response.status_code == 405
     assert response.json()["detail"]
@@ -349,6 +350,22 @@ def test_rate_limit_counts_the_address_the_tls_proxy_saw(client, live, settings)
     )
     third = client.get(f"{API}/tags/", HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert [r.status_code for r in (first, second, third)] == [200, 429, 200]
+
+
+def test_requests_are_served_uncounted_when_redis_fails(
+    client, live, settings, monkeypatch
+):
+    import redis
+
+    from stories.api import throttling
+
+    def fail(key):
+        raise redis.ConnectionError("down")
+
+    settings.API_RATE_LIMIT = 1
+    monkeypatch.setattr(throttling, "_count", fail)
+    for _ in range(3):
+        assert client.get(f"{API}/tags/").status_code == 200
 
 
 def test_rate_limit_zero_means_none(client, live, settings):
