@@ -81,3 +81,39 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = "30"
         add_never_cache_headers(response)
         return response
+
+
+class ApiCorsMiddleware:
+    """Lets any web page read the Content API: `Access-Control-Allow-Origin:
+    *` on /api/ answers to GET, HEAD and OPTIONS, and preflight requests
+    answered here. Never with credentials: the API reads no cookies, and
+    `*` is what browsers require for that. A dozen lines instead of
+    django-cors-headers, whose per-origin rules this fixed policy does not
+    need."""
+
+    ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
+    EXPOSED_HEADERS = "ETag, Last-Modified, Retry-After"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        api = request.path.startswith("/api/")
+        if (
+            api
+            and request.method == "OPTIONS"
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
+        ):
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Methods"] = ", ".join(self.ALLOWED_METHODS)
+            # Conditional requests are the one thing a reader needs to send.
+            response["Access-Control-Allow-Headers"] = (
+                "Accept, If-None-Match, If-Modified-Since"
+            )
+            response["Access-Control-Max-Age"] = "86400"
+        else:
+            response = self.get_response(request)
+        if api and request.method in self.ALLOWED_METHODS:
+            response["Access-Control-Allow-Origin"] = "*"
+            response["Access-Control-Expose-Headers"] = self.EXPOSED_HEADERS
+        return response

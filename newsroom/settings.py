@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
     "entities",
     "stories",
 ]
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     # Outside everything that sets headers, so a stored page replays them all
     # (security headers, ETag) when PageCacheApp answers a hit.
     "newsroom.pagecache.PageCacheMiddleware",
+    # Inside the page cache, so stored API answers replay the CORS headers.
+    "newsroom.middleware.ApiCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -206,6 +210,36 @@ PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 500)
 # Rendered articles of published revisions kept per process (a revision
 # never changes, so these never go stale); 0 renders every request.
 ARTICLE_MEMO_ENTRIES = env_int("ARTICLE_MEMO_ENTRIES", 500)
+
+# The Content API (stories/api/): public, read-only, JSON only. No
+# authentication classes, so it never reads a session or needs CSRF, and
+# answers the same to everyone.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["stories.api.throttling.ClientRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "stories.api.views.handle_exception",
+    "UNAUTHENTICATED_USER": None,
+}
+# Requests per client address per minute (0: no limit). Counted in Redis
+# when REDIS_URL is set; page-cache hits are answered before it counts.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 300)
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} Content API",
+    "DESCRIPTION": "Published explainers, topics, questions, outlets and tags, "
+    "read-only. Rich text is sanitised HTML; everything else is plain text.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVERS": [{"url": SITE_URL}],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TopicKindEnum": "entities.models.Entity.Kind",
+        "CorrectionKindEnum": ["correction", "clarification"],
+    },
+}
 
 # Failed logins are counted per username and address: five in a row lock that
 # pair out for fifteen minutes (django-axes). The counters are cleared by a

@@ -10,6 +10,7 @@ admin.site.site_title = f"{settings.SITE_NAME} admin"
 urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("stories.api.urls")),
     path("", include("entities.urls")),
     path("", include("stories.urls")),
 ]

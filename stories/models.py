@@ -156,6 +156,10 @@ class FAQ(models.Model):
         return address("stories:faq_detail", self.slug)
 
 
+# The parts of a live revision's content a Content API list item shows.
+API_LIST_PARTS = ("headline", "summary", "tags", "authors", "entities", "hero_image")
+
+
 class StoryQuerySet(models.QuerySet):
     # What a story card shows (stories/includes/story_card.html).
     CARD_FIELDS = (
@@ -251,6 +255,33 @@ class StoryQuerySet(models.QuerySet):
 
     def by_author(self, user):
         return self.published().filter(live_revision__authors=user)
+
+    def about(self, topic_slug):
+        """Stories whose live revision carries the topic with this slug."""
+        return self.filter(live_revision__entities__slug=topic_slug)
+
+    def citing_slug(self, outlet_slug):
+        """Stories whose live revision cites the outlet with this slug, read
+        from the live-topic index in the same statement (see citing())."""
+        keys = Outlet.objects.filter(slug=outlet_slug).values(
+            key=LiveTopic.key_of_row(LiveTopic.OUTLET_PREFIX)
+        )
+        rows = LiveTopic.objects.filter(key__in=keys)
+        return self.filter(pk__in=rows.values("story_id"))
+
+    def by_username(self, username):
+        return self.filter(live_revision__authors__username=username)
+
+    def for_api_list(self):
+        """Content API list items: the parts a list shows, read out of the
+        live revision's JSON rather than the whole of it, and none of the
+        working copy's text."""
+        content = "live_revision__content__"
+        return (
+            self.only("public_slug", "first_published_at", "last_published_at")
+            .annotate(**{f"live_{part}": F(content + part) for part in API_LIST_PARTS})
+            .order_by("-last_published_at", "-pk")
+        )
 
 
 class Story(models.Model):
@@ -615,6 +646,13 @@ class StoryTransition(models.Model):
         return f"{self.action}: {self.from_status} \u2192 {self.to_status}"
 
 
+class CorrectionQuerySet(models.QuerySet):
+    def notes_on(self, story):
+        """The corrections, clarifications and updates readers see on story,
+        oldest first: one query, split by kind by whoever shows them."""
+        return self.filter(story=story).only("kind", "text", "created_at")
+
+
 class Correction(models.Model):
     """A public note attached when a live story is republished. Records of
     their own: restoring an old revision never removes one."""
@@ -636,6 +674,8 @@ class Correction(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = CorrectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

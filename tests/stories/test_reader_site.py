@@ -280,6 +280,17 @@ SURFACES = [
     "/outlets/example-gazette/",
     "/authors/reporter/",
     "/corrections/",
+    "/api/v1/stories/",
+    "/api/v1/stories/?tag=defence",
+    "/api/v1/stories/?topic=japan",
+    "/api/v1/stories/?outlet=example-gazette",
+    "/api/v1/stories/?author=reporter",
+    "/api/v1/topics/",
+    "/api/v1/topics/japan/",
+    "/api/v1/faqs/",
+    "/api/v1/outlets/",
+    "/api/v1/outlets/example-gazette/",
+    "/api/v1/tags/",
 ]
 
 
@@ -315,7 +326,10 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     hidden.refresh_from_db()
     for url in SURFACES:
         assert client.get(url).status_code == 200, url  # walked, not a 404
-    for url in SURFACES + [f"/stories/{hidden.slug}/"]:
+    for url in SURFACES + [
+        f"/stories/{hidden.slug}/",
+        f"/api/v1/stories/{hidden.slug}/",
+    ]:
         body = client.get(url).content.decode()
         assert "Hidden headline" not in body, url
         assert "Hidden summary" not in body, url
@@ -324,6 +338,9 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     assert client.get("/outlets/hidden-herald/").status_code == 404
     assert client.get("/feeds/outlets/hidden-herald/rss/").status_code == 404
     assert "hidden-herald" not in client.get("/sitemap-outlets.xml").content.decode()
+    assert client.get(f"/api/v1/stories/{hidden.slug}/").status_code == 404
+    assert client.get("/api/v1/outlets/hidden-herald/").status_code == 404
+    assert "hidden-herald" not in client.get("/api/v1/outlets/").content.decode()
 
 
 def test_home_query_count_is_flat_over_many_stories(
