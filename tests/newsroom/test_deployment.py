@@ -134,3 +134,75 @@ def test_postgres_connections_give_up_quickly_when_the_host_is_silent():
         text=True,
     )
     assert "'connect_timeout': 5" in result.stdout, result.stderr
+
+
+def test_nginx_serves_the_baked_pages_web_and_worker_write():
+    nginx = SERVICES["nginx"]
+    root = re.search(r"^\s*root (\S+);", _nginx_conf(), re.M).group(1)
+    baked = SERVICES["web"]["environment"]["BAKED_PAGES_ROOT"]
+    assert f"baked:{root}:ro" in nginx["volumes"]
+    for name in ("web", "worker"):
+        assert f"baked:{baked}" in SERVICES[name]["volumes"], name
+    assert "baked" in COMPOSE["volumes"]
+    for volume in nginx["volumes"]:
+        source = volume.split(":")[0]
+        if source.startswith("./"):
+            assert (ROOT / source).exists(), source
+    assert "healthcheck" in nginx and "ports" not in SERVICES["web"]
+
+
+def test_baked_pages_carry_the_headers_django_would_send(client, db):
+    headers = (ROOT / "deploy" / "newsroom-baked-headers.inc").read_text()
+    response = client.get("/robots.txt")
+    for name in (
+        "Cache-Control",
+        "Content-Security-Policy",
+        "Permissions-Policy",
+        "Cross-Origin-Opener-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+    ):
+        assert f'add_header {name} "{response[name]}" always;' in headers, name
+
+
+def test_nginx_config_is_valid(tmp_path):
+    import shutil
+
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        import pytest
+
+        pytest.skip("needs nginx")
+    from tests.redis_server import free_port
+
+    site = local_nginx_site(tmp_path / "baked", 9, f"127.0.0.1:{free_port()}")
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n"
+        f" client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        f" include {tmp_path}/site.conf;\n}}\n"
+    )
+    result = subprocess.run(
+        [binary, "-t", "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _nginx_conf():
+    return (ROOT / "deploy" / "nginx.conf").read_text()
+
+
+def local_nginx_site(baked_root, app_port, listen):
+    """deploy/nginx.conf pointed at a local app and baked tree (the
+    benchmark runs it too)."""
+    return (
+        _nginx_conf()
+        .replace("/etc/nginx/newsroom/", f"{ROOT}/deploy/")
+        .replace("server web:8000;", f"server 127.0.0.1:{app_port};")
+        .replace("listen 80;", f"listen {listen};")
+        .replace("root /srv/baked;", f"root {baked_root};")
+    )
