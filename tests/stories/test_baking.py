@@ -93,6 +93,25 @@ def test_after_a_publication_its_pages_are_served_without_rendering(
     assert "Baked headline" in get(story.get_absolute_url())[2]
 
 
+def test_the_newest_stories_sharing_a_topic_are_baked_again(
+    redis_cache,  # noqa: F811
+    story,
+    editor,
+    enqueued,
+    django_capture_on_commit_callbacks,
+):
+    """Their related stories now list the new one."""
+    japan = story.entities.get()
+    neighbour = StoryFactory(headline="Neighbour", entities=[japan])
+    publish(neighbour, editor, django_capture_on_commit_callbacks)
+    get(neighbour.get_absolute_url())
+    enqueued.clear()
+    publish(story, editor, django_capture_on_commit_callbacks)
+    run_enqueued(enqueued)
+    _, headers, body = get(neighbour.get_absolute_url())
+    assert headers.get("X-Cache") == "HIT" and "Baked headline" in body
+
+
 def test_baking_twice_is_harmless(
     redis_cache,  # noqa: F811
     story,
