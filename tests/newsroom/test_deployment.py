@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from django.urls import resolve
 
@@ -166,30 +167,86 @@ def test_baked_pages_carry_the_headers_django_would_send(client, db):
         assert f'add_header {name} "{response[name]}" always;' in headers, name
 
 
-def test_nginx_config_is_valid(tmp_path):
+@pytest.fixture
+def nginx_in_front(tmp_path):
+    """deploy/nginx.conf on a free port, in front of a stand-in app that
+    answers "from the app"; yields (port, baked root)."""
+    import http.server
     import shutil
+    import threading
+
+    from tests.redis_server import free_port
 
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
-        import pytest
-
         pytest.skip("needs nginx")
-    from tests.redis_server import free_port
 
-    site = local_nginx_site(tmp_path / "baked", 9, f"127.0.0.1:{free_port()}")
+    class App(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"from the app")
+
+        do_POST = do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    # nginx's workers may run as another user: the tree must be readable
+    # all the way down, which pytest's own temporary folders are not.
+    import tempfile
+
+    readable = Path(tempfile.mkdtemp(prefix="newsroom-nginx-"))
+    readable.chmod(0o755)
+    baked, port = readable / "baked", free_port()
+    site = local_nginx_site(baked, app.server_address[1], f"127.0.0.1:{port}")
     (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
         f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n"
         f" client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
         f" include {tmp_path}/site.conf;\n}}\n"
     )
-    result = subprocess.run(
-        [binary, "-t", "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+    started = subprocess.run([binary, "-c", str(conf)], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    try:
+        from bench.services import wait_for_port
+
+        wait_for_port(port)
+        yield port, baked
+    finally:
+        subprocess.run([binary, "-c", str(conf), "-s", "stop"], check=False)
+        app.shutdown()
+        shutil.rmtree(readable, ignore_errors=True)
+
+
+def test_nginx_sends_baked_files_only_to_anonymous_plain_requests(nginx_in_front):
+    import urllib.request
+
+    port, baked = nginx_in_front
+    (baked / "stories" / "x").mkdir(parents=True)
+    (baked / "stories" / "x" / "index.html").write_text("baked page")
+    (baked / "sitemap.xml").write_text("<urlset/>")
+
+    def fetch(path, method="GET", **headers):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", method=method, headers=headers
+        )
+        with urllib.request.urlopen(request) as response:
+            return response.read().decode(), response.headers
+
+    body, headers = fetch("/stories/x/")
+    assert body == "baked page" and headers["X-Cache"] == "BAKED"
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert fetch("/sitemap.xml")[1]["Content-Type"].startswith("application/xml")
+    assert fetch("/stories/x/?utm=1")[0] == "from the app"
+    assert fetch("/stories/x/", Cookie="a=1; sessionid=abc")[0] == "from the app"
+    assert fetch("/stories/x/", method="POST")[0] == "from the app"
+    assert fetch("/stories/y/")[0] == "from the app"  # no file: Django decides
+    assert fetch("/admin/")[0] == "from the app"
 
 
 def _nginx_conf():
