@@ -163,7 +163,7 @@ class Snapshot:
         )
         pagecache._client().flushdb()
         pagecache.local_pages.clear()
-        rendering._forget_all()
+        rendering._forget_all(setting="ARTICLE_MEMO_ENTRIES")
         cache.clear()
 
     def _run(self, *statements):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def redis_cache(settings, tmp_path):
     server = RedisServer(tmp_path).start()
     settings.REDIS_URL = server.url
-    # Recheck the generation on every request, so invalidation is immediate.
+    # Recheck the clock on every request, so invalidation is immediate.
     settings.PAGE_CACHE_RECHECK_MS = 0
     pagecache.local_pages.clear()
     settings.CACHES = {
