@@ -220,8 +220,9 @@ def test_a_changed_slug_leaves_no_file_at_the_old_address(
 
 
 def test_nothing_is_baked_without_the_page_cache(
-    story, editor, baked_root, django_capture_on_commit_callbacks
+    story, editor, baked_root, settings, django_capture_on_commit_callbacks
 ):
+    settings.PAGE_CACHE_SECONDS = 0
     publish(story, editor, django_capture_on_commit_callbacks)
     assert baked_pages.bake([story.get_absolute_url()])["stored"] == 0
     assert not baked_root.exists()
