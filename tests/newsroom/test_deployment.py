@@ -170,7 +170,8 @@ def test_baked_pages_carry_the_headers_django_would_send(client, db):
 @pytest.fixture
 def nginx_in_front(tmp_path):
     """deploy/nginx.conf on a free port, in front of a stand-in app that
-    answers "from the app"; yields (port, baked root)."""
+    answers "from the app: <the path it was asked for>"; yields (port,
+    baked root)."""
     import http.server
     import shutil
     import threading
@@ -185,7 +186,7 @@ def nginx_in_front(tmp_path):
         def do_GET(self):
             self.send_response(200)
             self.end_headers()
-            self.wfile.write(b"from the app")
+            self.wfile.write(f"from the app: {self.path}".encode())
 
         do_POST = do_HEAD = do_GET
 
@@ -242,11 +243,14 @@ def test_nginx_sends_baked_files_only_to_anonymous_plain_requests(nginx_in_front
     assert body == "baked page" and headers["X-Cache"] == "BAKED"
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert fetch("/sitemap.xml")[1]["Content-Type"].startswith("application/xml")
-    assert fetch("/stories/x/?utm=1")[0] == "from the app"
-    assert fetch("/stories/x/", Cookie="a=1; sessionid=abc")[0] == "from the app"
-    assert fetch("/stories/x/", method="POST")[0] == "from the app"
-    assert fetch("/stories/y/")[0] == "from the app"  # no file: Django decides
-    assert fetch("/admin/")[0] == "from the app"
+    app = "from the app: "
+    assert fetch("/stories/x/?utm=1")[0] == app + "/stories/x/?utm=1"
+    assert fetch("/stories/x/", Cookie="a=1; sessionid=abc")[0] == app + "/stories/x/"
+    assert fetch("/stories/x/", method="POST")[0] == app + "/stories/x/"
+    # No file: Django decides (a withdrawn story's 410), at the address asked.
+    assert fetch("/stories/y/")[0] == app + "/stories/y/"
+    assert fetch("/sitemap-news.xml")[0] == app + "/sitemap-news.xml"
+    assert fetch("/admin/")[0] == app + "/admin/"
 
 
 def _nginx_conf():
