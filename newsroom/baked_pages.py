@@ -102,8 +102,10 @@ def bake(paths) -> dict:
         if target is None:
             continue
         content_type = response.get("Content-Type", "").split(";")[0]
-        if stored and response.status_code == 200 and (
-            content_type in FILE_CONTENT_TYPES
+        if (
+            stored
+            and response.status_code == 200
+            and (content_type in FILE_CONTENT_TYPES)
         ):
             clock = request.META[pagecache.STORED_CLOCK]
             if write(path, response.content, pagecache.tags_of(request), clock):

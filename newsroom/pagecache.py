@@ -83,14 +83,16 @@ class _LocalPages:
             clock = int(raw_clock or 0)
             changed = {tag.decode() for tag in raw_changed}
         with self.lock:
-            if changed is None or clock < (self.clock or 0) and not changed:
-                # First look, or Redis lost its data: nothing here is known
-                # to be valid.
+            if changed is None or clock < (self.clock or 0):
+                # First look, or Redis lost its data (or another thread read
+                # a later clock first): nothing here is known to be valid.
+                # The clock read is taken as it is, so that the next recheck
+                # asks for every tag invalidated after it.
                 self.pages.clear()
             elif changed:
                 for key in [k for k, (tags, _) in self.pages.items() if tags & changed]:
                     del self.pages[key]
-            self.clock = max(clock, self.clock or 0)
+            self.clock = clock
             self.checked_at = now
         return self.clock
 
@@ -219,7 +221,7 @@ for tag in string.gmatch(entry[2], '%S+') do
 end
 return {now, entry[2], entry[3]}
 """
-_scripts: dict[str, tuple] = {}
+_scripts: dict[str, dict] = {}
 
 
 def _script(name):

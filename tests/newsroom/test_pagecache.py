@@ -229,6 +229,24 @@ def test_a_page_validated_before_the_process_caught_up_is_not_kept_in_memory(
     assert pagecache.local_pages.get("k") is None
 
 
+def test_pages_in_memory_do_not_outlive_a_restart_of_redis(redis_cache):
+    """A Redis without persistence restarts with its clock at zero: the
+    process must follow it down, or it would never see tags invalidated
+    below the clock it had reached."""
+    client = pagecache._client()
+    for _ in range(5):
+        pagecache.invalidate(["other"])
+    clock = pagecache.local_pages.current_clock(client)
+    pagecache.local_pages.put("old", ("old page",), ["story:1"], clock)
+    client.flushall()
+    clock = pagecache.local_pages.current_clock(client)
+    assert pagecache.local_pages.get("old") is None
+    pagecache.local_pages.put("new", ("new page",), ["story:1"], clock)
+    pagecache.invalidate(["story:1"])
+    pagecache.local_pages.current_clock(client)
+    assert pagecache.local_pages.get("new") is None
+
+
 def test_a_recheck_drops_only_the_pages_whose_tags_were_invalidated(redis_cache):
     client = pagecache._client()
     clock = pagecache.local_pages.current_clock(client)
