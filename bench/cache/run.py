@@ -427,11 +427,20 @@ def main():
         static_dir = services.dir / "static-copy"
         static_dir.mkdir()
         shutil.copyfile(baked_file, static_dir / "story.html")
-        static_port, deploy_port = free_port(), free_port()
+        static_port, deploy_port, headers_port = free_port(), free_port(), free_port()
         static_conf = nginx_conf(
             services,
             "static",
             f"server {{ listen {HOST}:{static_port}; root {static_dir}; }}",
+        )
+        # The static file again with the headers a baked page carries (those
+        # Django sends): what they cost, apart from the rest of the config.
+        headers_conf = nginx_conf(
+            services,
+            "headers",
+            f"""map $scheme $newsroom_hsts {{ default ""; }}
+  server {{ listen {HOST}:{headers_port}; root {static_dir};
+    location / {{ include {ROOT}/deploy/newsroom-baked-headers.inc; }} }}""",
         )
         deploy_conf = nginx_conf(
             services,
@@ -439,15 +448,23 @@ def main():
             deploy_site(baked_root, f"{HOST}:{deploy_port}", free_port()),
         )
         binary = start_nginx(static_conf, static_port)
+        start_nginx(headers_conf, headers_port)
         start_nginx(deploy_conf, deploy_port)
         try:
             # Alternated, so that a noisy neighbour on the machine weighs on
             # both; the medians are compared.
-            rounds = {"static file": [], "baked page": []}
+            rounds = {"static file": [], "+ headers": [], "baked page": []}
             for _ in range(args.rounds):
                 rounds["static file"].append(
                     wrk(
                         f"http://{HOST}:{static_port}/story.html",
+                        args.wrk_seconds,
+                        args.connections,
+                    )
+                )
+                rounds["+ headers"].append(
+                    wrk(
+                        f"http://{HOST}:{headers_port}/story.html",
                         args.wrk_seconds,
                         args.connections,
                     )
@@ -460,6 +477,7 @@ def main():
                     )
                 )
             stop_nginx(binary, static_conf)
+            stop_nginx(binary, headers_conf)
             # 3. Publish to baked, through the same nginx.
             delays, missed = publish_to_baked(
                 args, services, env, editor, later_drafts, deploy_port
@@ -510,6 +528,11 @@ def main():
             f"errors {sum(run['errors'] for run in runs)}"
         )
     ratio = medians["baked page"] / medians["static file"]
+    print(
+        f"   the headers alone: {medians['+ headers'] / medians['static file']:.2f}"
+        f" x; the baked page against the file with them: "
+        f"{medians['baked page'] / medians['+ headers']:.2f} x"
+    )
     print(
         f"   baked / static {ratio:.2f} x (medians); target >= 0.9: "
         f"{'met' if ratio >= 0.9 else 'NOT met'}"

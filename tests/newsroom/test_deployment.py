@@ -241,6 +241,7 @@ def test_nginx_sends_baked_files_only_to_anonymous_plain_requests(nginx_in_front
 
     body, headers = fetch("/stories/x/")
     assert body == "baked page" and headers["X-Cache"] == "BAKED"
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert fetch("/sitemap.xml")[1]["Content-Type"].startswith("application/xml")
     app = "from the app: "
