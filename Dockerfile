@@ -9,7 +9,7 @@ RUN pip install --no-cache-dir -r requirements/base.lock
 COPY . .
 # collectstatic needs a key to import settings; the real one comes at run time.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
-    && useradd --system --home /app newsroom && mkdir -p /app/var/media \
+    && useradd --system --home /app newsroom && mkdir -p /app/var/media /app/var/baked \
     && chown -R newsroom /app/var
 USER newsroom
 

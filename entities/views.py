@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
+from stories import cache_tags
 from stories.models import FAQ, Story
 from stories.structured_data import entity_page
 
@@ -15,4 +16,10 @@ def entity_detail(request, slug):
         "faqs": list(FAQ.objects.public().filter(entities=entity)),
         "structured_data": entity_page(entity),
     }
+    cache_tags.page(
+        request,
+        cache_tags.entity(entity.pk),
+        *(cache_tags.faq(faq.pk) for faq in context["faqs"]),
+        stories=context["stories"],
+    )
     return render(request, "entities/entity_detail.html", context)

@@ -4,9 +4,17 @@ PageCacheMiddleware (outermost in Django, so stored headers include the
 security ones) stores public responses anonymous readers got; PageCacheApp
 (around the WSGI application) answers later requests for them with the
 stored bytes and headers, without building a request, running middleware or
-rendering a template. Stored pages carry the cache generation they were
-rendered under: bump_generation() after anything readers see changes makes
-every stored page stale at once.
+rendering a template.
+
+Invalidation is by tag. A view names what its page shows (tag(request,
+"story:12", "home")); stories/cache_tags.py owns which tags each page
+carries and which tags each event invalidates. In Redis a counter (the
+clock) is incremented by every invalidation, and a sorted set records each
+tag's clock value at its last invalidation. A page is stored with the clock
+read before its render: it is valid while none of its tags has been
+invalidated since, so a publication committed during the render can never
+leave that render valid. A page that names no tags carries UNTAGGED, which
+every invalidation includes.
 
 Only with Redis: a per-process cache could not be invalidated by a Celery
 worker's publication. Talks to Redis directly, not through Django's cache
@@ -30,7 +38,13 @@ from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
 
-GENERATION_KEY = "newsroom:pagecache:generation"
+CLOCK_KEY = "newsroom:pagecache:clock"
+TAGS_KEY = "newsroom:pagecache:tags"
+# Carried by pages that declared no tags: every invalidation includes it.
+UNTAGGED = "untagged"
+# Carried by every page: invalidate_everything() (a bulk load) uses it.
+EVERYTHING = "everything"
+REQUEST_TAGS = "_page_cache_tags"
 PRIVATE_PREFIXES = ("/admin/", "/preview/", "/editor/", "/healthz")
 CACHEABLE_STATUSES = {200, 301, 404, 410}
 _clients: dict[str, redis.Redis] = {}
@@ -38,44 +52,66 @@ _clients: dict[str, redis.Redis] = {}
 
 class _LocalPages:
     """The most recent hits, kept in this process so a hit needs no Redis
-    round trip. The generation is rechecked in Redis at most every
-    PAGE_CACHE_RECHECK_MS, so an invalidation reaches every process within
-    that time."""
+    round trip. The clock is rechecked in Redis at most every
+    PAGE_CACHE_RECHECK_MS; when it has moved, only the pages carrying a tag
+    invalidated meanwhile are dropped, so an invalidation reaches every
+    process within that time without emptying it."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pages: OrderedDict = OrderedDict()
-        self.generation = None
+        self.pages: OrderedDict = OrderedDict()  # key -> (tags, hit)
+        self.clock = None
         self.checked_at = 0.0
 
-    def current_generation(self, client):
+    def current_clock(self, client):
         now = time.monotonic()
         if (
-            self.generation is None
-            or now - self.checked_at >= settings.PAGE_CACHE_RECHECK_MS / 1000
+            self.clock is not None
+            and now - self.checked_at < settings.PAGE_CACHE_RECHECK_MS / 1000
         ):
-            generation = int(client.get(GENERATION_KEY) or 0)
-            with self.lock:
-                if generation != self.generation:
-                    self.pages.clear()
-                self.generation, self.checked_at = generation, now
-        return self.generation
+            return self.clock
+        last = self.clock
+        if last is None:
+            clock, changed = int(client.get(CLOCK_KEY) or 0), None
+        else:
+            # One transaction: the tags read are exactly those invalidated
+            # up to the clock read with them.
+            pipe = client.pipeline(transaction=True)
+            pipe.get(CLOCK_KEY)
+            pipe.zrangebyscore(TAGS_KEY, f"({last}", "+inf")
+            raw_clock, raw_changed = pipe.execute()
+            clock = int(raw_clock or 0)
+            changed = {tag.decode() for tag in raw_changed}
+        with self.lock:
+            if changed is None or clock < (self.clock or 0):
+                # First look, or Redis lost its data (or another thread read
+                # a later clock first): nothing here is known to be valid.
+                # The clock read is taken as it is, so that the next recheck
+                # asks for every tag invalidated after it.
+                self.pages.clear()
+            elif changed:
+                for key in [k for k, (tags, _) in self.pages.items() if tags & changed]:
+                    del self.pages[key]
+            self.clock = clock
+            self.checked_at = now
+        return self.clock
 
-    def get(self, key, generation):
+    def get(self, key):
         with self.lock:
             entry = self.pages.get(key)
-            if entry is None or entry[0] != generation:
+            if entry is None:
                 return None
             self.pages.move_to_end(key)
             return entry[1]
 
-    def put(self, key, page, generation):
+    def put(self, key, page, tags, clock):
         with self.lock:
-            # Another thread may have seen a newer generation meanwhile: a page
-            # read under the old one must not come back.
-            if generation != self.generation:
+            # Validated at an older clock than this process has since
+            # caught up to: an invalidation in between may not have been
+            # applied to it, so it must not be kept.
+            if self.clock is None or clock < self.clock:
                 return
-            self.pages[key] = (generation, page)
+            self.pages[key] = (frozenset(tags), page)
             self.pages.move_to_end(key)
             while len(self.pages) > settings.PAGE_CACHE_LOCAL_ENTRIES:
                 self.pages.popitem(last=False)
@@ -83,7 +119,7 @@ class _LocalPages:
     def clear(self):
         with self.lock:
             self.pages.clear()
-            self.generation = None
+            self.clock = None
 
 
 local_pages = _LocalPages()
@@ -125,6 +161,7 @@ flights = _Flights()
 # PageCacheMiddleware, whether it stored the page under it.
 KEY_MARK = "newsroom.pagecache.key"
 STORED_MARK = "newsroom.pagecache.stored"
+STORED_CLOCK = "newsroom.pagecache.clock"
 
 
 def _plain_get(environ) -> bool:
@@ -156,15 +193,96 @@ def _client() -> redis.Redis:
     return client
 
 
-def bump_generation() -> None:
-    """Make every cached page stale (call after a change readers can see)."""
+# Invalidating tags: one atomic step, so a reader sees either none or all
+# of them moved past the pages rendered before.
+_INVALIDATE = """
+local clock = redis.call('INCR', KEYS[1])
+for _, tag in ipairs(ARGV) do
+  redis.call('ZADD', KEYS[2], clock, tag)
+end
+return clock
+"""
+
+# A stored page with the clock now, in one round trip: {clock} when it is
+# missing or one of its tags was invalidated after its render began, else
+# {clock, tags, page}.
+_LOOKUP = """
+local now = tonumber(redis.call('GET', KEYS[2]) or '0')
+local entry = redis.call('HMGET', KEYS[1], 'clock', 'tags', 'page')
+if not entry[3] then
+  return {now}
+end
+local rendered_at = tonumber(entry[1])
+for tag in string.gmatch(entry[2], '%S+') do
+  local at = redis.call('ZSCORE', KEYS[3], tag)
+  if at and tonumber(at) > rendered_at then
+    return {now}
+  end
+end
+return {now, entry[2], entry[3]}
+"""
+_scripts: dict[str, dict] = {}
+
+
+def _script(name):
+    client = _client()
+    scripts = _scripts.get(settings.REDIS_URL)
+    if scripts is None:
+        scripts = _scripts[settings.REDIS_URL] = {
+            "invalidate": client.register_script(_INVALIDATE),
+            "lookup": client.register_script(_LOOKUP),
+        }
+    return scripts[name]
+
+
+def tag(request, *tags: str) -> None:
+    """Record that the page answering request shows what tags name."""
+    existing = getattr(request, REQUEST_TAGS, None)
+    if existing is None:
+        existing = set()
+        setattr(request, REQUEST_TAGS, existing)
+    existing.update(tags)
+
+
+def tags_of(request) -> set[str]:
+    """The tags a page is stored with: those its view named, or UNTAGGED."""
+    return {*(getattr(request, REQUEST_TAGS, None) or {UNTAGGED}), EVERYTHING}
+
+
+def invalidate(tags) -> int | None:
+    """Make every stored page carrying one of tags stale (call on commit,
+    after a change readers can see). Returns the clock value it was given."""
+    tags = sorted({*tags, UNTAGGED})
     if not settings.REDIS_URL:
-        return
+        return None
     try:
-        _client().incr(GENERATION_KEY)
+        clock = _script("invalidate")(keys=[CLOCK_KEY, TAGS_KEY], args=tags)
     except redis.RedisError:
         # Redis down: nothing is being served from it either.
         logger.warning("Could not invalidate the page cache", exc_info=True)
+        return None
+    from newsroom import baked_pages
+
+    baked_pages.forget(tags)
+    return clock
+
+
+def invalidate_everything() -> None:
+    """Make every stored page stale (a bulk load)."""
+    invalidate([EVERYTHING])
+
+
+def current_clock() -> int | None:
+    try:
+        return int(_client().get(CLOCK_KEY) or 0)
+    except redis.RedisError:
+        return None
+
+
+def is_still_valid(tags, clock) -> bool:
+    """Whether none of tags was invalidated after clock."""
+    scores = _client().zmscore(TAGS_KEY, sorted(tags))
+    return all(score is None or score <= clock for score in scores)
 
 
 # Only these parameters change a public page; a URL with any other is not
@@ -179,7 +297,8 @@ def _cacheable_query(query: str) -> bool:
 
 def _key(scheme, host, path, query) -> str:
     digest = hashlib.sha256(f"{scheme}\n{host}\n{path}\n{query}".encode()).hexdigest()
-    return f"newsroom:page:{digest}"
+    # v2: stored as a hash with its clock and tags (v1 pages were strings).
+    return f"newsroom:page:v2:{digest}"
 
 
 def _scheme(environ, proxy) -> str:
@@ -208,9 +327,9 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # Read before rendering: a publication during the render must not
-        # be stored under the generation that follows it.
-        generation = self._generation() if enabled() else None
+        # Read before rendering: a publication committed during the render
+        # must leave this render stale.
+        clock = current_clock() if enabled() else None
         response = self.get_response(request)
         public = _is_public_request(
             request.method, request.path, request.META.get("HTTP_COOKIE", "")
@@ -237,21 +356,14 @@ class PageCacheMiddleware:
         )
         # An http request answered by the https redirect is not worth keeping.
         secure_enough = request.is_secure() or not settings.SECURE_SSL_REDIRECT
-        if generation is not None and request.method == "GET" and secure_enough:
-            self._store(request, response, generation)
+        if clock is not None and request.method == "GET" and secure_enough:
+            self._store(request, response, clock)
         return response
 
-    def _generation(self):
-        try:
-            return int(_client().get(GENERATION_KEY) or 0)
-        except redis.RedisError:
-            return None
-
-    def _store(self, request, response, generation):
+    def _store(self, request, response, clock):
         headers = [(k, v) for k, v in response.items() if k.lower() != "x-cache"]
-        entry = pickle.dumps(
+        page = pickle.dumps(
             (
-                generation,
                 response.status_code,
                 response.reason_phrase,
                 headers,
@@ -268,12 +380,19 @@ class PageCacheMiddleware:
             request.path,
             request.META.get("QUERY_STRING", ""),
         )
+        tags = tags_of(request)
         try:
-            _client().set(key, entry, ex=settings.PAGE_CACHE_SECONDS)
+            pipe = _client().pipeline(transaction=True)
+            pipe.hset(
+                key, mapping={"clock": clock, "tags": " ".join(tags), "page": page}
+            )
+            pipe.expire(key, settings.PAGE_CACHE_SECONDS)
+            pipe.execute()
         except redis.RedisError:
             logger.warning("Could not store a page in the cache", exc_info=True)
         else:
             request.META[STORED_MARK] = True
+            request.META[STORED_CLOCK] = clock
 
 
 @dataclass(frozen=True)
@@ -405,22 +524,19 @@ class PageCacheApp:
             return None, None
         key = environ[KEY_MARK] = _key(scheme, host, path, query)
         try:
-            client = _client()
-            generation = local_pages.current_generation(client)
-            hit = local_pages.get(key, generation)
+            local_pages.current_clock(_client())
+            hit = local_pages.get(key)
             if hit is not None:
                 return hit, key
-            entry = client.get(key)
+            found = _script("lookup")(keys=[key, CLOCK_KEY, TAGS_KEY])
         except redis.RedisError:
             local_pages.clear()
             return None, None  # Redis down: render, and don't wait for others
-        if entry is None:
+        if len(found) < 3:
             return None, key
-        stored_generation, *page = pickle.loads(entry)
-        if stored_generation != generation:
-            return None, key
-        hit = Hit.from_entry(*page)
-        local_pages.put(key, hit, generation)
+        checked_at, tags, page = found
+        hit = Hit.from_entry(*pickle.loads(page))
+        local_pages.put(key, hit, tags.decode().split(), checked_at)
         return hit, key
 
     def _answer(self, environ, start_response, hit):

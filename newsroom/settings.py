@@ -198,15 +198,18 @@ else:
 
 # Public pages: browsers keep them a minute, CDNs five, and may serve a stale
 # copy for ten while refetching. Anonymous pages are also kept whole in Redis
-# (PAGE_CACHE_SECONDS) and invalidated whenever anything readers see changes.
+# (PAGE_CACHE_SECONDS) and invalidated by tag when what they show changes.
 PAGE_MAX_AGE = env_int("PAGE_MAX_AGE", 60)
 PAGE_SHARED_MAX_AGE = env_int("PAGE_SHARED_MAX_AGE", 300)
 PAGE_STALE_WHILE_REVALIDATE = env_int("PAGE_STALE_WHILE_REVALIDATE", 600)
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 # Each web process also keeps its latest hits in memory and rechecks the
-# cache generation this often: the most an invalidation can lag.
+# cache's clock this often: the most an invalidation can lag.
 PAGE_CACHE_RECHECK_MS = env_int("PAGE_CACHE_RECHECK_MS", 250)
 PAGE_CACHE_LOCAL_ENTRIES = env_int("PAGE_CACHE_LOCAL_ENTRIES", 500)
+# Where publications write the pages they bake as files for the web server
+# in front (deploy/nginx.conf) to serve; unset writes none.
+BAKED_PAGES_ROOT = env_str("BAKED_PAGES_ROOT", "") or None
 # Rendered articles of published revisions kept per process (a revision
 # never changes, so these never go stale); 0 renders every request.
 ARTICLE_MEMO_ENTRIES = env_int("ARTICLE_MEMO_ENTRIES", 500)

@@ -16,8 +16,8 @@ from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
-
-from newsroom import pagecache
+from taggit import admin as taggit_admin
+from taggit.models import Tag
 
 from . import services, source_links, suggestions, workflow
 from .desk import schedule_by_day
@@ -708,7 +708,23 @@ def stories_showing(objs):
     return found
 
 
-class RefuseDeletingWhatReadersSee:
+class InvalidatePagesOnDelete:
+    """Deleting a topic, FAQ, outlet or tag invalidates the cached pages
+    showing it."""
+
+    def delete_model(self, request, obj):
+        # Atomic: the pages are invalidated once the rows are gone.
+        with transaction.atomic():
+            services.delete_references(objs=[obj], by=request.user)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            services.delete_references(objs=list(queryset), by=request.user)
+            super().delete_queryset(request, queryset)
+
+
+class RefuseDeletingWhatReadersSee(InvalidatePagesOnDelete):
     """Deleting a topic, FAQ or outlet that a published story shows is
     refused, naming the stories, instead of silently breaking them."""
 
@@ -724,20 +740,9 @@ class PublicContentEditing(RefuseDeletingWhatReadersSee):
     change it, so a journalist's edit cannot reach readers unreviewed."""
 
     def save_model(self, request, obj, form, change):
+        # Reads the links (an FAQ's topics) again on commit, after
+        # save_related has saved them.
         services.save_reference(obj=obj, by=request.user)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(pagecache.bump_generation)
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(pagecache.bump_generation)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Links (an FAQ's topics) change what public pages list.
-        transaction.on_commit(pagecache.bump_generation)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -813,3 +818,15 @@ class FailedTaskAdmin(admin.ModelAdmin):
     @admin.action(description="Mark as dealt with")
     def mark_resolved(self, request, queryset):
         queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+
+
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(InvalidatePagesOnDelete, taggit_admin.TagAdmin):
+    """taggit's tag admin, invalidating the cached pages showing a tag when
+    it is renamed or deleted."""
+
+    def save_model(self, request, obj, form, change):
+        services.save_reference(obj=obj, by=request.user)

@@ -10,6 +10,7 @@ from taggit.models import Tag
 
 from entities.models import Entity
 
+from . import cache_tags
 from .models import Outlet, Story
 
 FEED_ITEMS = 30
@@ -19,6 +20,9 @@ class StoryFeed(Feed):
     """Items come from live revisions only: nothing unpublished is in a feed."""
 
     description_template = None
+
+    def get_object(self, request, *args, **kwargs):
+        cache_tags.page(request, cache_tags.FEED)
 
     def title(self, obj=None):
         return settings.SITE_NAME
@@ -74,6 +78,7 @@ class TagFeed(StoryFeed):
         tag = get_object_or_404(Tag, slug=slug)
         if not Story.objects.tagged(slug).exists():
             raise Http404("No published stories with this tag.")
+        cache_tags.page(request, cache_tags.tag(tag.slug))
         return tag
 
     def title(self, tag):
@@ -93,7 +98,9 @@ class AtomTagFeed(TagFeed):
 
 class EntityFeed(StoryFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Entity.objects.public(), slug=slug)
+        entity = get_object_or_404(Entity.objects.public(), slug=slug)
+        cache_tags.page(request, cache_tags.entity(entity.pk))
+        return entity
 
     def title(self, entity):
         return f"{settings.SITE_NAME}: {entity.name}"
@@ -112,7 +119,9 @@ class AtomEntityFeed(EntityFeed):
 
 class OutletFeed(StoryFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Outlet.objects.public(), slug=slug)
+        outlet = get_object_or_404(Outlet.objects.public(), slug=slug)
+        cache_tags.page(request, cache_tags.outlet(outlet.pk))
+        return outlet
 
     def title(self, outlet):
         return f"{settings.SITE_NAME}: explainers citing {outlet.name}"

@@ -481,6 +481,15 @@ class LiveTopic(models.Model):
         return self.key
 
     @classmethod
+    def keys_of_story(cls, story_id):
+        """The topic and tag keys story_id is live under now."""
+        return list(
+            cls.objects.filter(story_id=story_id)
+            .exclude(key__startswith=cls.OUTLET_PREFIX)
+            .values_list("key", flat=True)
+        )
+
+    @classmethod
     def keys_of(cls, content):
         """The topic and tag keys of a revision's content: what related
         stories share."""

@@ -16,10 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from entities.models import Entity
-from newsroom import pagecache
 from newsroom.celery import enqueue_on_commit
 
-from . import explainer_format, workflow
+from . import baking, cache_tags, explainer_format, workflow
 from .images import make_renditions
 from .models import (
     FAQ,
@@ -38,6 +37,7 @@ from .models import (
 )
 from .search import index_revision
 from .tasks import (
+    bake_story_pages_task,
     deliver_webhook_task,
     notify_transition_task,
     suggest_entities_task,
@@ -399,6 +399,13 @@ def take_action(
             f"Another story is published at /stories/{story.slug}/; change the slug."
         )
 
+    changes_readers_view = (
+        action in workflow.PUBLISHING_ACTIONS | workflow.WITHDRAWING_ACTIONS
+    )
+    if changes_readers_view:
+        # What the story shows readers before the move: the pages it leaves.
+        tags_before = cache_tags.of_live_story(story.pk)
+        paths_before = baking.story_paths(story.pk)
     transition = _move(story, action, spec.target, by, comment)
     if late_by is not None:
         StoryTransition.objects.filter(pk=transition.pk).update(late_by=late_by)
@@ -443,10 +450,14 @@ def take_action(
         story.withdrawn_at = timezone.now().replace(microsecond=0)
         fields += ["live_revision", "withdrawn_at"]
     story.save(update_fields=fields)
-    if action in workflow.PUBLISHING_ACTIONS | workflow.WITHDRAWING_ACTIONS:
+    if changes_readers_view:
         index_live_topics(story)
-        # Home, topic, tag, author, feed and sitemap pages all change.
-        transaction.on_commit(pagecache.bump_generation)
+        has_corrections = Correction.objects.filter(story=story).exists()
+        cache_tags.invalidate_on_commit(
+            cache_tags.story_changed(story.pk, tags_before, has_corrections)
+        )
+        # Enqueued after the invalidation above, which runs first on commit.
+        enqueue_on_commit(bake_story_pages_task, story.pk, paths_before)
         for url in settings.WEBHOOK_URLS:
             enqueue_on_commit(deliver_webhook_task, transition.pk, url)
     return story
@@ -615,10 +626,23 @@ def restore_revision(
 
 @transaction.atomic
 def save_reference(*, obj, by: User) -> None:
-    """Save an entity, FAQ or outlet edited in the admin. Published stories
-    show their pages and cards, so cached pages are invalidated on commit."""
+    """Save an entity, FAQ, outlet or tag edited in the admin. Published
+    stories show their pages and cards, so the cached pages showing it are
+    invalidated on commit (after the admin has saved its links too)."""
+    before = cache_tags.reference_tags(obj) if obj.pk else set()
     obj.save()
-    transaction.on_commit(pagecache.bump_generation)
+    transaction.on_commit(
+        lambda: cache_tags.invalidate(cache_tags.reference_changed(obj, before))
+    )
+
+
+def delete_references(*, objs, by: User) -> None:
+    """Invalidate, on commit, the cached pages showing entities, FAQs,
+    outlets or tags about to be deleted (call before deleting them)."""
+    tags = set()
+    for obj in objs:
+        tags |= cache_tags.reference_changed(obj)
+    cache_tags.invalidate_on_commit(tags)
 
 
 def autosave_story(*, story: Story, by: User, data: dict, base_version: int) -> dict:

@@ -5,8 +5,10 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
+from redis import RedisError
 
 from newsroom.celery import RecordedTask
 
@@ -120,6 +122,22 @@ def publish_scheduled_story_task(story_id: int, schedule_id: str) -> bool:
     from .services import publish_scheduled_story
 
     return publish_scheduled_story(story_id=story_id, schedule_id=schedule_id)
+
+
+@shared_task(
+    base=RecordedTask,
+    autoretry_for=(OSError, RedisError, DatabaseError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    retry_kwargs={"max_retries": 5},
+)
+def bake_story_pages_task(story_id: int, paths_before=()) -> dict:
+    """Bake the pages a publication, correction or withdrawal changed, so
+    their first reader gets them from the cache. Rendering again is
+    harmless, so a repeated delivery is too."""
+    from .baking import bake_story_pages
+
+    return bake_story_pages(story_id=story_id, paths_before=paths_before)
 
 
 @shared_task(base=RecordedTask)

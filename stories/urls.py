@@ -1,12 +1,13 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from . import feeds, views
+from . import cache_tags, feeds, views
 from .sitemaps import SITEMAPS, news_items
 
 app_name = "stories"
 
 
+@cache_tags.tagged(cache_tags.SITEMAP)
 def news_sitemap(request):
     from django.conf import settings
     from django.shortcuts import render
@@ -49,7 +50,7 @@ urlpatterns = [
     ),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        cache_tags.tagged(cache_tags.SITEMAP)(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "stories:sitemap_section"},
         name="sitemap",
     ),
@@ -57,7 +58,7 @@ urlpatterns = [
     path("sitemap-news.xml", news_sitemap, name="sitemap_news"),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        cache_tags.tagged(cache_tags.SITEMAP)(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),

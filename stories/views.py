@@ -16,7 +16,7 @@ from taggit.models import Tag
 from entities.models import Entity
 from newsroom import two_factor
 
-from . import services
+from . import cache_tags, services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
@@ -51,6 +51,12 @@ def home(request):
         )
     else:
         context["stories"] = page.object_list
+    cache_tags.page(
+        request,
+        cache_tags.HOME,
+        *(cache_tags.entity(topic.pk) for topic in context["topics"]),
+        stories=page.object_list,
+    )
     return render(request, "stories/story_list.html", context)
 
 
@@ -59,6 +65,7 @@ def story_detail(request, slug):
     if page is None:
         return _missing_story(request, slug)
     story = page.story
+    cache_tags.story_page(request, story, page.related)
     content = story.live_revision.content
     image = hero_image_url(content)
     context = {
@@ -86,6 +93,7 @@ def _missing_story(request, slug):
     """410 for a withdrawn story, 301 for a renamed one, else 404."""
     withdrawn = Story.objects.withdrawn().filter(public_slug=slug).first()
     if withdrawn is not None:
+        cache_tags.page(request, cache_tags.story(withdrawn.pk))
         return render(
             request, "stories/story_gone.html", {"story": withdrawn}, status=410
         )
@@ -139,20 +147,27 @@ def corrections(request):
         )
         .order_by("-created_at", "-id")
     )
-    return render(
-        request, "stories/correction_list.html", {"page_obj": _page(request, items, 50)}
+    page = _page(request, items, 50)
+    cache_tags.page(
+        request,
+        cache_tags.CORRECTIONS,
+        *(cache_tags.story(item.story_id) for item in page.object_list),
     )
+    return render(request, "stories/correction_list.html", {"page_obj": page})
 
 
 def faq_detail(request, slug):
     faq = get_object_or_404(FAQ.objects.public(), slug=slug)
-    stories = Story.objects.published().filter(live_revision__faqs=faq).for_listing()
+    stories = list(
+        Story.objects.published().filter(live_revision__faqs=faq).for_listing()
+    )
+    cache_tags.page(request, cache_tags.faq(faq.pk), stories=stories)
     return render(
         request,
         "stories/faq_detail.html",
         {
             "faq": faq,
-            "stories": list(stories),
+            "stories": stories,
             "structured_data": faq_page(faq, " ".join(strip_tags(faq.answer).split())),
         },
     )
@@ -164,6 +179,7 @@ def tag_detail(request, slug):
     if not page.object_list:
         raise Http404("No published stories with this tag.")
     tag = get_object_or_404(Tag, slug=slug)
+    cache_tags.page(request, cache_tags.tag(slug), stories=page.object_list)
     return render(
         request,
         "stories/tag_detail.html",
@@ -178,6 +194,7 @@ def outlet_detail(request, slug):
         (story, outlet.summaries_in(story.live_source_summaries))
         for story in page.object_list
     ]
+    cache_tags.page(request, cache_tags.outlet(outlet.pk), stories=page.object_list)
     return render(
         request,
         "stories/outlet_detail.html",
@@ -195,6 +212,7 @@ def author_detail(request, username):
     page = _page(request, Story.objects.by_author(author).for_listing())
     if not page.object_list:
         raise Http404("No published stories by this author.")
+    cache_tags.page(request, cache_tags.author(author.pk), stories=page.object_list)
     return render(
         request,
         "stories/author_detail.html",
@@ -221,6 +239,7 @@ def archive(request, year, month=None):
     page = _page(request, stories)
     if not page.object_list:
         raise Http404("Nothing was published then.")
+    cache_tags.page(request, cache_tags.archive(year, month), stories=page.object_list)
     return render(
         request,
         "stories/archive.html",
@@ -234,6 +253,8 @@ def archive(request, year, month=None):
 
 def search(request):
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
+    # Any publication may change any search's results.
+    cache_tags.page(request, cache_tags.SEARCH)
     page = _page(request, search_stories(query)) if query else None
     results = []
     if page is not None:

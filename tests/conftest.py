@@ -80,3 +80,12 @@ def _no_suggestion_broker(request, monkeypatch):
     from stories import tasks
 
     monkeypatch.setattr(tasks.suggest_entities_task, "delay", lambda *args: None)
+
+
+@pytest.fixture(autouse=True)
+def _no_baking_broker(request, monkeypatch):
+    if request.node.get_closest_marker("celery_worker"):
+        return
+    from stories import tasks
+
+    monkeypatch.setattr(tasks.bake_story_pages_task, "delay", lambda *args: None)

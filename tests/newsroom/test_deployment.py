@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from django.urls import resolve
 
@@ -134,3 +135,136 @@ def test_postgres_connections_give_up_quickly_when_the_host_is_silent():
         text=True,
     )
     assert "'connect_timeout': 5" in result.stdout, result.stderr
+
+
+def test_nginx_serves_the_baked_pages_web_and_worker_write():
+    nginx = SERVICES["nginx"]
+    root = re.search(r"^\s*root (\S+);", _nginx_conf(), re.M).group(1)
+    baked = SERVICES["web"]["environment"]["BAKED_PAGES_ROOT"]
+    assert f"baked:{root}:ro" in nginx["volumes"]
+    for name in ("web", "worker"):
+        assert f"baked:{baked}" in SERVICES[name]["volumes"], name
+    assert "baked" in COMPOSE["volumes"]
+    for volume in nginx["volumes"]:
+        source = volume.split(":")[0]
+        if source.startswith("./"):
+            assert (ROOT / source).exists(), source
+    assert "healthcheck" in nginx and "ports" not in SERVICES["web"]
+
+
+def test_baked_pages_carry_the_headers_django_would_send(client, db):
+    headers = (ROOT / "deploy" / "newsroom-baked-headers.inc").read_text()
+    response = client.get("/robots.txt")
+    for name in (
+        "Cache-Control",
+        "Content-Security-Policy",
+        "Permissions-Policy",
+        "Cross-Origin-Opener-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+    ):
+        assert f'add_header {name} "{response[name]}" always;' in headers, name
+
+
+@pytest.fixture
+def nginx_in_front(tmp_path):
+    """deploy/nginx.conf on a free port, in front of a stand-in app that
+    answers "from the app: <the path it was asked for>"; yields (port,
+    baked root)."""
+    import http.server
+    import shutil
+    import threading
+
+    from tests.redis_server import free_port
+
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.skip("needs nginx")
+
+    class App(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(f"from the app: {self.path}".encode())
+
+        do_POST = do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    # nginx's workers may run as another user: the tree must be readable
+    # all the way down, which pytest's own temporary folders are not.
+    import tempfile
+
+    readable = Path(tempfile.mkdtemp(prefix="newsroom-nginx-"))
+    readable.chmod(0o755)
+    baked, port = readable / "baked", free_port()
+    site = local_nginx_site(baked, app.server_address[1], f"127.0.0.1:{port}")
+    (tmp_path / "site.conf").write_text(site)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n"
+        f" client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        f" include {tmp_path}/site.conf;\n}}\n"
+    )
+    started = subprocess.run([binary, "-c", str(conf)], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    try:
+        from bench.services import wait_for_port
+
+        wait_for_port(port)
+        yield port, baked
+    finally:
+        subprocess.run([binary, "-c", str(conf), "-s", "stop"], check=False)
+        app.shutdown()
+        shutil.rmtree(readable, ignore_errors=True)
+
+
+def test_nginx_sends_baked_files_only_to_anonymous_plain_requests(nginx_in_front):
+    import urllib.request
+
+    port, baked = nginx_in_front
+    (baked / "stories" / "x").mkdir(parents=True)
+    (baked / "stories" / "x" / "index.html").write_text("baked page")
+    (baked / "sitemap.xml").write_text("<urlset/>")
+
+    def fetch(path, method="GET", **headers):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", method=method, headers=headers
+        )
+        with urllib.request.urlopen(request) as response:
+            return response.read().decode(), response.headers
+
+    body, headers = fetch("/stories/x/")
+    assert body == "baked page" and headers["X-Cache"] == "BAKED"
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert fetch("/sitemap.xml")[1]["Content-Type"].startswith("application/xml")
+    app = "from the app: "
+    assert fetch("/stories/x/?utm=1")[0] == app + "/stories/x/?utm=1"
+    assert fetch("/stories/x/", Cookie="a=1; sessionid=abc")[0] == app + "/stories/x/"
+    assert fetch("/stories/x/", method="POST")[0] == app + "/stories/x/"
+    # No file: Django decides (a withdrawn story's 410), at the address asked.
+    assert fetch("/stories/y/")[0] == app + "/stories/y/"
+    assert fetch("/sitemap-news.xml")[0] == app + "/sitemap-news.xml"
+    assert fetch("/admin/")[0] == app + "/admin/"
+
+
+def _nginx_conf():
+    return (ROOT / "deploy" / "nginx.conf").read_text()
+
+
+def local_nginx_site(baked_root, app_port, listen):
+    """deploy/nginx.conf pointed at a local app and baked tree (the
+    benchmark runs it too)."""
+    return (
+        _nginx_conf()
+        .replace("/etc/nginx/newsroom/", f"{ROOT}/deploy/")
+        .replace("server web:8000;", f"server 127.0.0.1:{app_port};")
+        .replace("listen 80;", f"listen {listen};")
+        .replace("root /srv/baked;", f"root {baked_root};")
+    )

@@ -4,6 +4,7 @@ HTTP caching, and nothing unpublished anywhere."""
 import json
 import re
 import xml.etree.ElementTree as ET
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from stories import services
 from stories.models import SourceSummary, Story
 from tests.entities.factories import EntityFactory
+from tests.newsroom.test_pagecache import redis_cache  # noqa: F401
 from tests.stories.factories import (
     FAQFactory,
     OutletFactory,
@@ -300,30 +302,7 @@ SURFACES = [
 def test_nothing_unpublished_appears_on_any_public_surface(
     client, live, editor, reporter, state
 ):
-    japan = live.live_revision.entities.get()
-    hidden = StoryFactory(
-        headline="Hidden headline", summary="Hidden summary", entities=[japan]
-    )
-    hidden.tags.add("Defence")
-    hidden.authors.add(reporter)
-    gazette = live.source_summaries.get().outlet
-    SourceSummary.objects.create(
-        story=hidden, outlet=gazette, summary="Hidden summary of the Gazette."
-    )
-    # An outlet only the hidden story cites has no page at all.
-    SourceSummary.objects.create(
-        story=hidden, outlet=OutletFactory(name="Hidden Herald"), summary="x"
-    )
-    if state == "withdrawn" or state == "archived":
-        services.publish_story(story=hidden, by=editor)
-        services.unpublish_story(story=hidden, by=editor, reason="x")
-        if state == "archived":
-            services.take_action(story=hidden, action="archive", by=editor)
-    elif state != "draft":
-        Story.objects.filter(pk=hidden.pk).update(
-            status=state, scheduled_at=timezone.now()
-        )
-    hidden.refresh_from_db()
+    hidden = hide_a_story(live, editor, reporter, state)
     for url in SURFACES:
         assert client.get(url).status_code == 200, url  # walked, not a 404
     for url in SURFACES + [
@@ -341,6 +320,109 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     assert client.get(f"/api/v1/stories/{hidden.slug}/").status_code == 404
     assert client.get("/api/v1/outlets/hidden-herald/").status_code == 404
     assert "hidden-herald" not in client.get("/api/v1/outlets/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "state", ["draft", "in_review", "approved", "scheduled", "withdrawn", "archived"]
+)
+def test_nothing_unpublished_is_baked_or_left_in_the_page_cache(
+    redis_cache,  # noqa: F811
+    live,
+    editor,
+    reporter,
+    state,
+    settings,
+    tmp_path,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """The same walk through the page cache and the baked tree: every surface
+    is cached (and baked) while the story is live, then the story leaves."""
+    from stories import tasks
+    from tests.newsroom.test_pagecache import get
+
+    settings.SITE_URL = "http://testserver"
+    settings.BAKED_PAGES_ROOT = str(tmp_path / "baked")
+    enqueued = []
+    monkeypatch.setattr(
+        tasks.bake_story_pages_task, "delay", lambda *args: enqueued.append(args)
+    )
+    urls = SURFACES + [
+        f"/archive/{timezone.now().year}/",
+        "/sitemap.xml",
+        "/stories/hidden-headline/",
+    ]
+
+    def walk():
+        for args in enqueued:
+            tasks.bake_story_pages_task(*args)
+        enqueued.clear()
+        for url in urls:
+            get(url)
+
+    def walk_while_live():
+        walk()
+        # The story is in the cache and the baked tree until it leaves.
+        assert "Hidden headline" in get("/")[2]
+        assert "Hidden headline" in (tmp_path / "baked/index.html").read_text()
+
+    tasks.bake_story_pages_task(live.pk, [])
+    hidden = hide_a_story(
+        live,
+        editor,
+        reporter,
+        state,
+        before_withdrawal=walk_while_live,
+        commit=lambda: django_capture_on_commit_callbacks(execute=True),
+    )
+    walk()
+    assert hidden.slug == "hidden-headline"
+    for url in urls:
+        _, headers, body = get(url)
+        assert headers.get("X-Cache") == "HIT", url  # from the cache
+        assert "Hidden headline" not in body and "Hidden summary" not in body, url
+    baked = [path for path in (tmp_path / "baked").rglob("*") if path.is_file()]
+    assert len(baked) > 5
+    for path in baked:
+        text = path.read_text()
+        assert "Hidden headline" not in text and "Hidden summary" not in text, path
+
+
+def hide_a_story(
+    live, editor, reporter, state, before_withdrawal=None, commit=nullcontext
+):
+    """A story in state sharing the live story's topic, tag, outlet and
+    author; before_withdrawal runs while a withdrawn one is still live, and
+    commit() wraps each publication and withdrawal."""
+    japan = live.live_revision.entities.get()
+    hidden = StoryFactory(
+        headline="Hidden headline", summary="Hidden summary", entities=[japan]
+    )
+    hidden.tags.add("Defence")
+    hidden.authors.add(reporter)
+    gazette = live.source_summaries.get().outlet
+    SourceSummary.objects.create(
+        story=hidden, outlet=gazette, summary="Hidden summary of the Gazette."
+    )
+    # An outlet only the hidden story cites has no page at all.
+    SourceSummary.objects.create(
+        story=hidden, outlet=OutletFactory(name="Hidden Herald"), summary="x"
+    )
+    if state == "withdrawn" or state == "archived":
+        with commit():
+            services.publish_story(story=hidden, by=editor)
+        if before_withdrawal is not None:
+            before_withdrawal()
+        with commit():
+            services.unpublish_story(story=hidden, by=editor, reason="x")
+        if state == "archived":
+            services.take_action(story=hidden, action="archive", by=editor)
+    elif state != "draft":
+        Story.objects.filter(pk=hidden.pk).update(
+            status=state, scheduled_at=timezone.now()
+        )
+    hidden.refresh_from_db()
+    return hidden
 
 
 def test_home_query_count_is_flat_over_many_stories(

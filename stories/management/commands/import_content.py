@@ -27,7 +27,7 @@ class Command(BaseCommand):
                 call_command("loaddata", path, verbosity=0)
                 # Derived from the live revisions, so not in the file.
                 services.rebuild_live_topics()
-                transaction.on_commit(pagecache.bump_generation)
+                transaction.on_commit(pagecache.invalidate_everything)
         except Exception as error:
             raise CommandError(f"Nothing was imported: {error}") from error
         self.stdout.write(f"Imported {Story.objects.count()} stories from {path}.")
