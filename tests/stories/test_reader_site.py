@@ -347,7 +347,9 @@ def test_nothing_unpublished_is_baked_or_left_in_the_page_cache(
     monkeypatch.setattr(
         tasks.bake_story_pages_task, "delay", lambda *args: enqueued.append(args)
     )
-    urls = SURFACES + [
+    # Filtered API lists are not kept by the page cache: each runs its query.
+    kept = [url for url in SURFACES if not url.startswith("/api/v1/stories/?")]
+    urls = kept + [
         f"/archive/{timezone.now().year}/",
         "/sitemap.xml",
         "/stories/hidden-headline/",
