@@ -409,11 +409,14 @@ class Hit:
     @classmethod
     def from_entry(cls, status, reason, headers, body):
         marked = [*headers, ("X-Cache", "HIT")]
+        # A 304 carries what a cache needs to refresh its copy, and the
+        # CORS headers a script reading the API needs to see the 304 at all.
         kept = [
             (k, v)
             for k, v in marked
             if k.lower()
             in ("etag", "cache-control", "vary", "last-modified", "x-cache")
+            or k.lower().startswith("access-control-")
         ]
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
         return cls(f"{status} {reason}", marked, etag, kept, body)

@@ -80,6 +80,14 @@ def test_cached_page_answers_a_conditional_request_with_304(redis_cache, story):
     assert status.startswith("304") and again["X-Cache"] == "HIT" and body == ""
 
 
+def test_a_cached_api_answer_keeps_its_cors_headers_on_a_304(redis_cache, story):
+    url = f"/api/v1/stories/{story.public_slug}/"
+    _, headers, _ = get(url)
+    status, again, _ = get(url, HTTP_IF_NONE_MATCH=headers["ETag"])
+    assert status.startswith("304") and again["X-Cache"] == "HIT"
+    assert again["Access-Control-Allow-Origin"] == "*"
+
+
 def test_requests_with_a_session_cookie_are_never_served_from_the_cache(
     redis_cache, story
 ):
