@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from stories import services
 from stories.models import SourceSummary, Story
+from stories.since_last_read import COOKIE_NAME
 from tests.entities.factories import EntityFactory
 from tests.stories.factories import (
     FAQFactory,
@@ -272,6 +273,8 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     )
     hidden.tags.add("Defence")
     hidden.authors.add(reporter)
+    hidden.sections.update(heading="Hidden angle")
+    services.record_save(story=hidden, by=editor)
     gazette = live.source_summaries.get().outlet
     SourceSummary.objects.create(
         story=hidden, outlet=gazette, summary="Hidden summary of the Gazette."
@@ -301,6 +304,16 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     assert client.get("/outlets/hidden-herald/").status_code == 404
     assert client.get("/feeds/outlets/hidden-herald/rss/").status_code == 404
     assert "hidden-herald" not in client.get("/sitemap-outlets.xml").content.decode()
+    # "What changed since you last read" compares published revisions of the
+    # story it is for, whatever revision a (forged) cookie names.
+    assert client.get(f"/stories/{hidden.slug}/since-you-last-read/").status_code == 404
+    services.publish_story(story=Story.objects.get(pk=live.pk), by=editor)
+    box = f"/stories/{live.slug}/since-you-last-read/"
+    for revision in hidden.revisions.all():
+        client.cookies[COOKIE_NAME] = f"{live.pk}:{revision.pk}"
+        response = client.get(box)
+        assert response.status_code == 200
+        assert "Hidden" not in response.content.decode()
 
 
 def test_home_query_count_is_flat_over_many_stories(
