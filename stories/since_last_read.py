@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from .diff import SectionChange, changed_sections
-from .models import Correction, StoryRevision
+from .models import Correction, Story, StoryRevision
 
 COOKIE_NAME = "newsroom_seen"
 SEEN_STORIES = 30
@@ -49,14 +49,15 @@ def read_seen(raw: str | None) -> dict[int, int]:
     return dict(list(seen.items())[-SEEN_STORIES:])
 
 
-def remember(seen: dict[int, int], story) -> str:
-    """The cookie's new value: story's live revision as the newest read,
-    dropping the oldest beyond SEEN_STORIES."""
+def remember(seen: dict[int, int], story_id: int, revision_id: int) -> str:
+    """The cookie's new value: revision_id of story_id as the newest read
+    (unless the reader already saw a later one), dropping the oldest beyond
+    SEEN_STORIES."""
     seen = dict(seen)
-    seen.pop(story.pk, None)
-    seen[story.pk] = story.live_revision_id
+    revision_id = max(revision_id, seen.pop(story_id, 0))
+    seen[story_id] = revision_id
     pairs = list(seen.items())[-SEEN_STORIES:]
-    return "-".join(f"{story_id}:{revision_id}" for story_id, revision_id in pairs)
+    return "-".join(f"{story}:{revision}" for story, revision in pairs)
 
 
 def set_seen_cookie(response, value: str) -> None:
@@ -71,28 +72,30 @@ def set_seen_cookie(response, value: str) -> None:
     )
 
 
-def what_changed(story, seen_revision_id: int | None) -> WhatChanged | None:
-    """Updates and changed parts of story (published, with its live revision
-    loaded) since the revision a reader saw; None for a first visit, an
-    up-to-date reader, or a revision id that is not an earlier publication
-    of this story (a forged cookie learns nothing, drafts included)."""
-    if seen_revision_id is None or seen_revision_id >= story.live_revision_id:
+def what_changed(slug: str, seen_id: int, shown_id: int) -> WhatChanged | None:
+    """Updates and changed parts of the story published at slug between the
+    revision a reader saw (seen_id) and the one their page shows (shown_id,
+    the live one unless a cache served an older page): None when the story
+    is not published, or either id is not a publication of it in that order
+    (a forged cookie or address learns nothing, drafts included)."""
+    story = Story.objects.published().filter(public_slug=slug).only("pk").first()
+    if story is None:
         return None
     # Only revisions that were published, so only what readers once saw is
     # compared: a working copy's text never reaches the box.
-    seen = (
+    revisions = dict(
         StoryRevision.objects.filter(
-            story=story, kind=StoryRevision.Kind.PUBLISH, pk=seen_revision_id
-        )
-        .only("content")
-        .first()
+            story=story,
+            kind=StoryRevision.Kind.PUBLISH,
+            pk__in=[seen_id, shown_id],
+        ).values_list("pk", "content")
     )
-    if seen is None:
+    if len(revisions) != 2 or seen_id >= shown_id:
         return None
     updates = Correction.objects.public_updates_for(story).filter(
-        revision_id__gt=seen.pk
+        revision_id__gt=seen_id, revision_id__lte=shown_id
     )
     return WhatChanged(
         updates=list(updates),
-        sections=changed_sections(seen.content, story.live_revision.content),
+        sections=changed_sections(revisions[seen_id], revisions[shown_id]),
     )

@@ -23,7 +23,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("stories/<slug:slug>/", views.story_detail, name="detail"),
     path(
-        "stories/<slug:slug>/since-you-last-read/",
+        "stories/<slug:slug>/since-you-last-read/<int:story_id>/<int:revision_id>/",
         views.since_last_read,
         name="since_last_read",
     ),

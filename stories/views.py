@@ -97,22 +97,24 @@ def story_detail(request, slug):
 
 
 @frameable_by_same_origin
-def since_last_read(request, slug):
-    """The "What changed since you last read" box for one reader: the
-    updates and changed parts since the revision in their cookie, which it
-    then moves on to the live one. Embedded in the story page by an iframe
-    (or fetched by its script), never cached or shared."""
-    story = Story.objects.published().for_story_page().filter(public_slug=slug).first()
-    if story is None:
-        raise Http404("No published story at this address.")
+def since_last_read(request, slug, story_id, revision_id):
+    """The "What changed since you last read" box for one reader, embedded
+    in the story page by a frame (or fetched by its script), never cached or
+    shared. The page's address carries the story's id and the revision it
+    shows, so a first visit or an up-to-date reader, nearly every request,
+    costs no query: only a reader who saw an earlier revision of the story
+    has it compared. The cookie then records the revision shown."""
     seen = read_seen(request.COOKIES.get(COOKIE_NAME))
-    changes = what_changed(story, seen.get(story.pk))
+    seen_id = seen.get(story_id)
+    changes = None
+    if seen_id is not None and seen_id < revision_id:
+        changes = what_changed(slug, seen_id, revision_id)
     response = render(
         request,
         "stories/since_last_read.html",
-        {"story": story, "changes": changes},
+        {"changes": changes, "story_path": f"/stories/{slug}/"},
     )
-    set_seen_cookie(response, remember(seen, story))
+    set_seen_cookie(response, remember(seen, story_id, revision_id))
     response["X-Robots-Tag"] = "noindex"
     add_never_cache_headers(response)
     patch_cache_control(response, private=True, no_store=True)

@@ -70,7 +70,8 @@ def build_site(editor, reporter):
         "home": "/",
         "story": story.get_absolute_url(),
         # Empty for a first visit; test_html_quality also renders it full.
-        "since-last-read": f"{story.get_absolute_url()}since-you-last-read/",
+        "since-last-read": f"{story.get_absolute_url()}since-you-last-read/"
+        f"{story.pk}/{story.live_revision_id}/",
         "entity": japan.get_absolute_url(),
         "faq": faq.get_absolute_url(),
         "outlet": outlet.get_absolute_url(),

@@ -34,8 +34,13 @@ def republish(story, editor, **notes):
     return story.live_revision_id
 
 
-def box_url(story):
-    return reverse("stories:since_last_read", args=[story.public_slug])
+def box_url(story, shown=None):
+    """The box's address on story's page, showing revision shown (the live
+    one unless given)."""
+    return reverse(
+        "stories:since_last_read",
+        args=[story.public_slug, story.pk, shown or story.live_revision_id],
+    )
 
 
 def box(client, story, seen=None):
@@ -299,11 +304,35 @@ def test_the_box_is_private_and_frameable_by_this_site_only(client, live):
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
 
 
-def test_the_box_of_a_story_readers_cannot_see_is_not_found(client, live, editor):
-    draft = StoryFactory()
-    assert client.get(f"/stories/{draft.slug}/since-you-last-read/").status_code == 404
+def test_the_box_of_a_story_readers_cannot_see_shows_nothing(client, live, editor):
+    seen = live.live_revision_id
+    republish(live, editor, update_text="Added Tokyo's response.")
     services.unpublish_story(story=live, by=editor, reason="Legal")
-    assert client.get(f"/stories/{live.slug}/since-you-last-read/").status_code == 404
+    html = box(client, live, f"{live.pk}:{seen}").content.decode()
+    assert "since-last-read-heading" not in html and "Tokyo" not in html
+
+
+def test_the_box_compares_the_revision_the_page_shows(client, live, editor):
+    """A page a cache served from before the latest republication asks for
+    the changes up to the revision it shows, and the cookie records that."""
+    first = live.live_revision_id
+    republish(live, editor, update_text="Second version.")
+    second = live.live_revision_id
+    republish(live, editor, update_text="Third version.")
+    client.cookies[COOKIE_NAME] = f"{live.pk}:{first}"
+    response = client.get(box_url(live, shown=second))
+    html = response.content.decode()
+    assert "Second version." in html and "Third version." not in html
+    assert response.cookies[COOKIE_NAME].value == f"{live.pk}:{second}"
+
+
+def test_a_reader_who_saw_a_later_revision_keeps_it(client, live, editor):
+    first = live.live_revision_id
+    republish(live, editor, update_text="Second version.")
+    client.cookies[COOKIE_NAME] = f"{live.pk}:{live.live_revision_id}"
+    response = client.get(box_url(live, shown=first))
+    assert "since-last-read-heading" not in response.content.decode()
+    assert response.cookies[COOKIE_NAME].value == f"{live.pk}:{live.live_revision_id}"
 
 
 def test_story_page_embeds_the_box_in_a_titled_frame_that_works_without_javascript(
@@ -363,7 +392,15 @@ def test_box_query_count_is_flat(client, live, editor, django_assert_max_num_que
         )
         republish(live, editor, update_text=f"Update {n}.")
     client.cookies[COOKIE_NAME] = f"{live.pk}:{seen}"
-    # the story with its live revision, the seen revision, the updates since
+    # the story, the two revisions compared, the updates between them
     with django_assert_max_num_queries(3):
         html = client.get(box_url(live)).content.decode()
     assert "Update 9." in html and "Extra 9" in html
+
+
+def test_first_and_up_to_date_visits_to_the_box_cost_no_query(
+    client, live, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        box(client, live)
+        box(client, live, f"{live.pk}:{live.live_revision_id}")
