@@ -207,7 +207,7 @@ def changed_sections(old: dict, new: dict) -> list[SectionChange]:
     the page's other parts whose text changed."""
     summary, *rest = _PAGE_PARTS
     changes = _part_changes(old, new, [summary])
-    old_bodies = {s["heading"]: _text(s["body"]) for s in old.get("sections", [])}
+    old_bodies = {s["heading"]: s["body"] for s in old.get("sections", [])}
     new_headings = set()
     for position, section in enumerate(new.get("sections", []), start=1):
         heading = section["heading"]
@@ -215,7 +215,7 @@ def changed_sections(old: dict, new: dict) -> list[SectionChange]:
         anchor = f"analysis-{position}"
         if heading not in old_bodies:
             changes.append(SectionChange(heading, "added", anchor))
-        elif old_bodies[heading] != _text(section["body"]):
+        elif _differs(old_bodies[heading], section["body"]):
             changes.append(SectionChange(heading, "changed", anchor))
     changes += [
         SectionChange(heading, "removed")
@@ -225,11 +225,18 @@ def changed_sections(old: dict, new: dict) -> list[SectionChange]:
     return changes + _part_changes(old, new, rest)
 
 
+def _differs(old_html, new_html) -> bool:
+    """Whether two rich texts read differently. Most parts of a republished
+    story are unchanged, byte for byte: only the rest pay for stripping."""
+    return old_html != new_html and _text(old_html) != _text(new_html)
+
+
 def _part_changes(old, new, parts) -> list[SectionChange]:
     changes = []
     for heading, anchor, keys in parts:
-        before, after = _part_text(old, keys), _part_text(new, keys)
-        if before == after:
+        if all(old.get(k) == new.get(k) for k in keys):
+            continue
+        if _part_text(old, keys) == _part_text(new, keys):
             continue
         if not any(new.get(k) for k in keys):
             changes.append(SectionChange(heading, "removed"))

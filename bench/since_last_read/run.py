@@ -6,8 +6,9 @@ Starts Redis and PostgreSQL (where installed), loads the reader benchmark's
 300 stories, republishes the richest one five times with update lines and
 changed sections, then loads with wrk on 127.0.0.1: the story page from the
 page cache and rendered (page cache off), and the box for a first-time
-reader (no cookie: one query), an up-to-date reader (one query) and a
-returning reader five versions behind (three queries and a diff). Prints
+reader (no cookie) and an up-to-date reader (no query: the cookie and the
+address decide) and a returning reader five versions behind (three queries
+and a diff). Prints
 req/s, p50/p99 and ratios to both story page baselines.
 
     flock /work/bench.lock .venv/bin/python bench/since_last_read/run.py [--seconds 8]
@@ -81,7 +82,7 @@ def main():
         from stories.since_last_read import COOKIE_NAME
 
         page = story.get_absolute_url()
-        box = f"{page}since-you-last-read/"
+        box = f"{page}since-you-last-read/{story.pk}/{story.live_revision_id}/"
         cookies = {
             "box, first visit": None,
             "box, up to date": f"{story.pk}:{story.live_revision_id}",
