@@ -642,9 +642,12 @@ class CorrectionQuerySet(models.QuerySet):
         """story's update lines, newest first; none unless readers may see
         story. The one definition the story page's "Updated" list, the
         "What changed since you last read" box and the API share."""
+        # published() narrowed to the story: one primary-key probe, not a
+        # scan of every published story.
+        visible = Story.objects.published().filter(pk=story.pk)
         return (
             self.updates()
-            .filter(story=story, story__in=Story.objects.published())
+            .filter(story=story, story__in=visible)
             .order_by("-created_at", "-id")
         )
 

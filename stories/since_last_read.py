@@ -72,13 +72,21 @@ def set_seen_cookie(response, value: str) -> None:
     )
 
 
-def what_changed(slug: str, seen_id: int, shown_id: int) -> WhatChanged | None:
-    """Updates and changed parts of the story published at slug between the
+def what_changed(
+    story_id: int, slug: str, seen_id: int, shown_id: int
+) -> WhatChanged | None:
+    """Updates and changed parts of story_id, published at slug, between the
     revision a reader saw (seen_id) and the one their page shows (shown_id,
     the live one unless a cache served an older page): None when the story
     is not published, or either id is not a publication of it in that order
     (a forged cookie or address learns nothing, drafts included)."""
-    story = Story.objects.published().filter(public_slug=slug).only("pk").first()
+    story = (
+        Story.objects.published()
+        .filter(pk=story_id, public_slug=slug)
+        .order_by()
+        .only("pk")
+        .first()
+    )
     if story is None:
         return None
     # Only revisions that were published, so only what readers once saw is

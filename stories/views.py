@@ -108,7 +108,7 @@ def since_last_read(request, slug, story_id, revision_id):
     seen_id = seen.get(story_id)
     changes = None
     if seen_id is not None and seen_id < revision_id:
-        changes = what_changed(slug, seen_id, revision_id)
+        changes = what_changed(story_id, slug, seen_id, revision_id)
     response = render(
         request,
         "stories/since_last_read.html",
