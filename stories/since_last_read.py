@@ -1,7 +1,7 @@
 """What changed in a story since a returning reader last read it.
 
-The reader's browser keeps, in one first-party cookie, the live revision id
-it last saw of each of the last SEEN_STORIES stories it read: public ids
+The reader's browser keeps, in one first-party cookie, the id of the
+revision it last saw of each of the last SEEN_STORIES stories it read: ids
 that every reader of the same versions shares, never an identifier of the
 reader. Only the "since you last read" fragment reads and writes it, so the
 story page itself stays the same bytes for everyone and the page cache can
@@ -23,6 +23,8 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 # a cookie this site wrote and is ignored whole.
 _MAX_COOKIE_CHARS = 30 * 22
 _PAIR = re.compile(r"([1-9][0-9]{0,9}):([1-9][0-9]{0,9})")
+# Ids past ten digits are no row's: refused before they reach a query.
+MAX_ID = 10**10 - 1
 
 
 @dataclass(frozen=True)

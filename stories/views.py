@@ -24,6 +24,7 @@ from .rendering import preview_article, published_article
 from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
 from .since_last_read import (
     COOKIE_NAME,
+    MAX_ID,
     read_seen,
     remember,
     set_seen_cookie,
@@ -104,6 +105,8 @@ def since_last_read(request, slug, story_id, revision_id):
     shows, so a first visit or an up-to-date reader, nearly every request,
     costs no query: only a reader who saw an earlier revision of the story
     has it compared. The cookie then records the revision shown."""
+    if max(story_id, revision_id) > MAX_ID:
+        raise Http404("No such story or revision.")
     seen = read_seen(request.COOKIES.get(COOKIE_NAME))
     seen_id = seen.get(story_id)
     changes = None

@@ -304,6 +304,12 @@ def test_the_box_is_private_and_frameable_by_this_site_only(client, live):
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
 
 
+def test_an_address_with_ids_no_row_can_have_is_refused(client, live):
+    client.cookies[COOKIE_NAME] = f"{live.pk}:{live.live_revision_id}"
+    url = f"/stories/{live.slug}/since-you-last-read/{live.pk}/{10**20}/"
+    assert client.get(url).status_code == 404
+
+
 def test_the_box_of_a_story_readers_cannot_see_shows_nothing(client, live, editor):
     seen = live.live_revision_id
     republish(live, editor, update_text="Added Tokyo's response.")
