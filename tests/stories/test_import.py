@@ -185,7 +185,7 @@ def _database_url(settings_dict) -> str:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_documented_make_import_works_on_a_fresh_checkout_for_several_files(
     tmp_path,
 ):
