@@ -8,7 +8,7 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install dirs run test lint migrate worker clean
+.PHONY: install dirs run test lint migrate worker import import-usage clean
 
 $(INSTALLED): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ run: migrate
 
 worker: install dirs
 	$(DEV_ENV) $(BIN)/celery -A newsroom worker --beat --loglevel=info --schedule=var/celerybeat-schedule
+
+# make import FILE="one.txt two.txt" [IMPORT_ARGS="--author reporter"]: draft
+# stories from explainer documents, with the same local defaults as make run.
+import: import-usage migrate
+	$(DEV_ENV) $(BIN)/python manage.py import_story $(FILE) $(IMPORT_ARGS)
+
+import-usage:
+	@test -n "$(FILE)" || { echo 'Usage: make import FILE="explainer.txt [more.txt ...]"' >&2; exit 2; }
 
 # axe-core checks accessibility in the browser tests; pinned, no lock file.
 AXE := var/node/node_modules/axe-core/axe.min.js

@@ -236,7 +236,13 @@ def production_like_django(services: Services, **extra) -> dict:
     return env
 
 
-def wrk(url: str, seconds: int, connections: int, rate: int | None = None) -> dict:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    rate: int | None = None,
+    headers: dict | None = None,
+) -> dict:
     """Load url with wrk (2 threads) and read its summary: requests per
     second, p50/p99 in ms, total requests, and errors (non-2xx or 3xx
     answers plus socket errors).
@@ -254,6 +260,8 @@ def wrk(url: str, seconds: int, connections: int, rate: int | None = None) -> di
     import tempfile
 
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     script = None
     if rate:
         # wrk sleeps whole milliseconds: refuse a pace it cannot keep.

@@ -1,3 +1,4 @@
+import functools
 import logging
 
 from django.http import HttpResponse
@@ -57,6 +58,23 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+def frameable_by_same_origin(view):
+    """Let this site's own pages, and no other, show view's response in a
+    frame (frame denial is otherwise global)."""
+    policy = SecurityHeadersMiddleware.PUBLIC_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors 'self'"
+    )
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = policy
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        return response
+
+    return wrapped
 
 
 class DatabaseUnavailableMiddleware:

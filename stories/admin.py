@@ -421,6 +421,7 @@ class StoryAdmin(admin.ModelAdmin):
                     scheduled_at=data.get("scheduled_at"),
                     correction_kind=data.get("correction_kind", ""),
                     correction_text=data.get("correction_text", ""),
+                    update_text=data.get("update_text", ""),
                 )
             except services.EditConflict as conflict:
                 form.add_error(

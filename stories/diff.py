@@ -160,3 +160,88 @@ def diff_contents(old: dict, new: dict) -> list[FieldDiff]:
             )
         )
     return diffs
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """A part of the story page that differs between two revisions."""
+
+    heading: str
+    change: str  # "added", "changed" or "removed"
+    # The part's id on the live page; "" for a part the live page lacks.
+    anchor: str = ""
+
+
+# The story page's parts other than the analysis sections, in page order,
+# with the content they show and their ids (stories/includes/story_parts.html).
+_PAGE_PARTS = (
+    ("What\u2019s happened", "whats-happened", ("summary",)),
+    ("What the papers say", "papers-say", ("papers_overview", "source_summaries")),
+    ("How we got here", "how-we-got-here", ("background",)),
+    ("Go deeper", "go-deeper", ("faqs",)),
+)
+
+
+def _part_text(content: dict, keys) -> list:
+    """What a part shows readers, to compare: text, and for lists the
+    fields the page prints."""
+    shown = []
+    for key in keys:
+        if key == "source_summaries":
+            shown.append(
+                [
+                    (s["outlet"]["name"], s["summary"], s.get("url", ""))
+                    for s in content.get(key, [])
+                ]
+            )
+        elif key == "faqs":
+            shown.append([f["question"] for f in content.get(key, [])])
+        else:
+            shown.append(_text(content.get(key)))
+    return shown
+
+
+def changed_sections(old: dict, new: dict) -> list[SectionChange]:
+    """What a reader who saw old finds different in new, in page order:
+    the analysis sections added, changed or removed (known by heading), and
+    the page's other parts whose text changed."""
+    summary, *rest = _PAGE_PARTS
+    changes = _part_changes(old, new, [summary])
+    old_bodies = {s["heading"]: s["body"] for s in old.get("sections", [])}
+    new_headings = set()
+    for position, section in enumerate(new.get("sections", []), start=1):
+        heading = section["heading"]
+        new_headings.add(heading)
+        anchor = f"analysis-{position}"
+        if heading not in old_bodies:
+            changes.append(SectionChange(heading, "added", anchor))
+        elif _differs(old_bodies[heading], section["body"]):
+            changes.append(SectionChange(heading, "changed", anchor))
+    changes += [
+        SectionChange(heading, "removed")
+        for heading in old_bodies
+        if heading not in new_headings
+    ]
+    return changes + _part_changes(old, new, rest)
+
+
+def _differs(old_html, new_html) -> bool:
+    """Whether two rich texts read differently. Most parts of a republished
+    story are unchanged, byte for byte: only the rest pay for stripping."""
+    return old_html != new_html and _text(old_html) != _text(new_html)
+
+
+def _part_changes(old, new, parts) -> list[SectionChange]:
+    changes = []
+    for heading, anchor, keys in parts:
+        if all(old.get(k) == new.get(k) for k in keys):
+            continue
+        if _part_text(old, keys) == _part_text(new, keys):
+            continue
+        if not any(new.get(k) for k in keys):
+            changes.append(SectionChange(heading, "removed"))
+        elif not any(old.get(k) for k in keys):
+            changes.append(SectionChange(heading, "added", anchor))
+        else:
+            changes.append(SectionChange(heading, "changed", anchor))
+    return changes

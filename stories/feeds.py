@@ -37,7 +37,7 @@ class StoryFeed(Feed):
         return Story.objects.published()
 
     def items(self, obj=None):
-        return self.stories(obj).for_feed()[:FEED_ITEMS]
+        return self.stories(obj).for_feed().with_latest_update()[:FEED_ITEMS]
 
     def item_title(self, story):
         return story.live_revision.content["headline"]
@@ -58,7 +58,9 @@ class StoryFeed(Feed):
         return story.first_published_at
 
     def item_updateddate(self, story):
-        return story.last_published_at
+        # An entry changes for its readers when an update line adds news; a
+        # republication that only tidies the text does not make it new again.
+        return story.latest_update_at or story.first_published_at
 
     def item_author_name(self, story):
         names = [a["name"] for a in story.live_revision.content.get("authors", [])]

@@ -86,8 +86,19 @@ class WorkflowActionForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="In the newsroom's time zone.",
     )
+    update_text = forms.CharField(
+        required=False,
+        max_length=services.UPDATE_LINE_MAX_CHARS,
+        label="Update line (optional)",
+        help_text="What this republication adds, in one line (“Added Tokyo’s "
+        "response”). Listed under “Updated” on the story, dated, and "
+        "shown to returning readers.",
+    )
+    # Updates have their own line above: this is for what was wrong or unclear.
     correction_kind = forms.ChoiceField(
-        required=False, choices=[("", "No public note")] + list(Correction.Kind.choices)
+        required=False,
+        choices=[("", "No correction")]
+        + [c for c in Correction.Kind.choices if c[0] != Correction.Kind.UPDATE],
     )
     correction_text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -111,6 +122,7 @@ class WorkflowActionForm(forms.Form):
         else:
             del self.fields["scheduled_at"]
         if action.name != "republish" or not story.is_live:
+            del self.fields["update_text"]
             del self.fields["correction_kind"]
             del self.fields["correction_text"]
         comment = self.fields["comment"]

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 from django.utils.translation import get_language_info
 from taggit.managers import TaggableManager
 from taggit.models import Tag
@@ -215,6 +216,17 @@ class StoryQuerySet(models.QuerySet):
         return self.select_related("live_revision").order_by(
             "-last_published_at", "-pk"
         )
+
+    def with_latest_update(self):
+        """Each story's latest_update_at: when its newest update line was
+        published, or None."""
+        latest = (
+            Correction.objects.updates()
+            .filter(story=OuterRef("pk"))
+            .order_by("-created_at", "-id")
+            .values("created_at")[:1]
+        )
+        return self.annotate(latest_update_at=Subquery(latest))
 
     def related_to(self, story, limit=4):
         """Up to limit other published stories sharing a topic or tag with
@@ -661,10 +673,35 @@ class CorrectionQuerySet(models.QuerySet):
         oldest first: one query, split by kind by whoever shows them."""
         return self.filter(story=story).only("kind", "text", "created_at")
 
+    def updates(self):
+        """Dated update lines ("Added Tokyo's response"): news added to a
+        live story, listed apart from what it got wrong."""
+        return self.filter(kind=Correction.Kind.UPDATE)
+
+    def corrections(self):
+        """Corrections and clarifications: what an earlier version got wrong
+        or left unclear, the /corrections/ page's list."""
+        return self.exclude(kind=Correction.Kind.UPDATE)
+
+    def public_updates_for(self, story):
+        """story's update lines, newest first; none unless readers may see
+        story. The one definition the story page's "Updated" list, the
+        "What changed since you last read" box and the API share."""
+        # published() narrowed to the story: one primary-key probe, not a
+        # scan of every published story.
+        visible = Story.objects.published().filter(pk=story.pk)
+        return (
+            self.updates()
+            .filter(story=story, story__in=visible)
+            .order_by("-created_at", "-id")
+        )
+
 
 class Correction(models.Model):
     """A public note attached when a live story is republished. Records of
-    their own: restoring an old revision never removes one."""
+    their own: restoring an old revision never removes one. Kind "update" is
+    an update line, shown under "Updated" rather than with the corrections.
+    """
 
     class Kind(models.TextChoices):
         CORRECTION = "correction", "Correction"
@@ -679,7 +716,9 @@ class Correction(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind)
     text = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the republication to its own time, so that a note, the story's
+    # "updated" time, dateModified and a feed's <updated> all agree.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -696,8 +735,6 @@ class Correction(models.Model):
 class PreviewLinkQuerySet(models.QuerySet):
     def usable(self):
         """Links that still open their preview."""
-        from django.utils import timezone
-
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 

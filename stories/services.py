@@ -47,6 +47,8 @@ from .text import OutletIndex
 logger = logging.getLogger(__name__)
 User = get_user_model()
 PREVIEW_SALT = "stories.preview-link"
+# An update line is one line of news ("Added Tokyo's response").
+UPDATE_LINE_MAX_CHARS = 300
 
 
 class StoryNotReady(ValidationError):
@@ -319,6 +321,7 @@ def take_action(
     scheduled_at=None,
     correction_kind: str = "",
     correction_text: str = "",
+    update_text: str = "",
     late_by: timedelta | None = None,
 ) -> Story:
     """Move story through the workflow by a named action.
@@ -326,6 +329,8 @@ def take_action(
     by=None is the system (a schedule an editor set); every other caller is
     checked against the workflow table. Raises PermissionDenied,
     InvalidTransition, StoryNotReady or EditConflict and changes nothing then.
+    A republication of a live story may carry an update line (update_text)
+    and a correction or clarification at once.
     """
     spec = workflow.ACTIONS.get(action)
     if spec is None:
@@ -381,16 +386,19 @@ def take_action(
             f"{timezone.localtime(story.embargo_until):%d %B %Y, %H:%M %Z}."
         )
     correction_text = correction_text.strip()
-    if (
-        correction_kind
-        and action != "republish"
-        or (correction_kind and not story.live_revision_id)
+    update_text = " ".join(update_text.split())
+    if (correction_kind or update_text) and (
+        action != "republish" or not story.live_revision_id
     ):
         raise ValidationError(
-            "Corrections are attached when republishing a live story."
+            "Corrections and updates are attached when republishing a live story."
         )
     if correction_kind and not correction_text:
         raise ValidationError("Write the text of the correction.")
+    if len(update_text) > UPDATE_LINE_MAX_CHARS:
+        raise ValidationError(
+            f"Keep the update line to {UPDATE_LINE_MAX_CHARS} characters."
+        )
 
     if action in workflow.PUBLISHING_ACTIONS and (
         Story.objects.exclude(pk=story.pk).filter(public_slug=story.slug).exists()
@@ -437,14 +445,20 @@ def take_action(
             "last_published_at",
             "withdrawn_at",
         ]
-        if correction_kind:
-            Correction.objects.create(
+        notes = [(correction_kind, correction_text)] if correction_kind else []
+        if update_text:
+            notes.append((Correction.Kind.UPDATE, update_text))
+        Correction.objects.bulk_create(
+            Correction(
                 story=story,
                 revision=revision,
-                kind=correction_kind,
-                text=correction_text,
+                kind=kind,
+                text=text,
+                created_at=now,
                 created_by=by,
             )
+            for kind, text in notes
+        )
     elif action in workflow.WITHDRAWING_ACTIONS:
         story.live_revision = None
         story.withdrawn_at = timezone.now().replace(microsecond=0)
@@ -513,6 +527,7 @@ def publish_story(
     expected_version: int | None = None,
     correction_kind: str = "",
     correction_text: str = "",
+    update_text: str = "",
 ) -> StoryRevision:
     """Freeze story's working copy into a revision and show it to readers,
     approving it first when an editor publishes a draft of their own."""
@@ -539,6 +554,7 @@ def publish_story(
             expected_version=expected_version,
             correction_kind=correction_kind,
             correction_text=correction_text,
+            update_text=update_text,
         )
         return story.live_revision
 

@@ -84,8 +84,13 @@ def _citation(source: dict) -> dict:
     return work
 
 
-def news_article(story, content: dict, image_url: str = "") -> SafeString:
+def news_article(
+    story, content: dict, image_url: str = "", *, modified_at=None
+) -> SafeString:
+    """modified_at: the latest update or republication (the last
+    publication when not given)."""
     url = absolute(story.get_absolute_url())
+    modified_at = modified_at or story.last_published_at
     entities = content.get("entities", [])
     # From the live revision like everything else here: no query.
     sources = content.get("source_summaries", [])
@@ -99,9 +104,7 @@ def news_article(story, content: dict, image_url: str = "") -> SafeString:
         "datePublished": story.first_published_at.isoformat()
         if story.first_published_at
         else None,
-        "dateModified": story.last_published_at.isoformat()
-        if story.last_published_at
-        else None,
+        "dateModified": modified_at.isoformat() if modified_at else None,
         "author": [
             {
                 "@type": "Person",

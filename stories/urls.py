@@ -23,6 +23,11 @@ def news_sitemap(request):
 urlpatterns = [
     path("", views.home, name="home"),
     path("stories/<slug:slug>/", views.story_detail, name="detail"),
+    path(
+        "stories/<slug:slug>/since-you-last-read/<int:story_id>/<int:revision_id>/",
+        views.since_last_read,
+        name="since_last_read",
+    ),
     path("questions/<slug:slug>/", views.faq_detail, name="faq_detail"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
     path("outlets/<slug:slug>/", views.outlet_detail, name="outlet"),

@@ -15,12 +15,21 @@ from taggit.models import Tag
 
 from entities.models import Entity
 from newsroom import two_factor
+from newsroom.middleware import frameable_by_same_origin
 
 from . import cache_tags, services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
 from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
+from .since_last_read import (
+    COOKIE_NAME,
+    MAX_ID,
+    read_seen,
+    remember,
+    set_seen_cookie,
+    what_changed,
+)
 from .story_page import load_story_page
 from .structured_data import faq_page, news_article, outlet_page
 
@@ -68,18 +77,57 @@ def story_detail(request, slug):
     cache_tags.story_page(request, story, page.related)
     content = story.live_revision.content
     image = hero_image_url(content)
+    # Read with the page's one statement: split here rather than queried.
+    updates = sorted(
+        (c for c in page.corrections if c.kind == Correction.Kind.UPDATE),
+        key=lambda c: (c.created_at, c.pk),
+        reverse=True,
+    )
+    modified_at = max([story.last_published_at, *(u.created_at for u in updates)])
     context = {
         "story": story,
         "canonical_path": story.get_absolute_url(),
         "content": content,
         "article": published_article(story.live_revision),
-        "corrections": page.corrections,
+        "updates": updates,
+        "corrections": [
+            c for c in page.corrections if c.kind != Correction.Kind.UPDATE
+        ],
         "related": page.related,
         "hero_image_url": image,
-        "structured_data": news_article(story, content, image),
+        "structured_data": news_article(story, content, image, modified_at=modified_at),
     }
+    # The page never reads the reader's cookie: it is the same bytes for
+    # everyone, and the "since you last read" box comes from its own request.
     response = render(request, "stories/story_detail.html", context)
     response["Last-Modified"] = _http_date(story.last_published_at)
+    return response
+
+
+@frameable_by_same_origin
+def since_last_read(request, slug, story_id, revision_id):
+    """The "What changed since you last read" box for one reader, embedded
+    in the story page by a frame (or fetched by its script), never cached or
+    shared. The page's address carries the story's id and the revision it
+    shows, so a first visit or an up-to-date reader, nearly every request,
+    costs no query: only a reader who saw an earlier revision of the story
+    has it compared. The cookie then records the revision shown."""
+    if max(story_id, revision_id) > MAX_ID:
+        raise Http404("No such story or revision.")
+    seen = read_seen(request.COOKIES.get(COOKIE_NAME))
+    seen_id = seen.get(story_id)
+    changes = None
+    if seen_id is not None and seen_id < revision_id:
+        changes = what_changed(story_id, slug, seen_id, revision_id)
+    response = render(
+        request,
+        "stories/since_last_read.html",
+        {"changes": changes, "story_path": f"/stories/{slug}/"},
+    )
+    set_seen_cookie(response, remember(seen, story_id, revision_id))
+    response["X-Robots-Tag"] = "noindex"
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 
@@ -137,8 +185,10 @@ def _private(response):
 
 
 def corrections(request):
+    # Update lines are news, not fixes: they are listed on their stories.
     items = (
-        Correction.objects.filter(story__in=Story.objects.published())
+        Correction.objects.corrections()
+        .filter(story__in=Story.objects.published())
         .select_related("story__live_revision")
         .defer(
             "story__live_revision__content",

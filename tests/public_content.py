@@ -54,6 +54,7 @@ def build_site(editor, reporter):
         by=editor,
         correction_kind="correction",
         correction_text="An earlier version gave the wrong year.",
+        update_text="Added the cabinet’s approval.",
     )
     other = StoryFactory(headline="A second explainer on defence", entities=[japan])
     other.tags.add("Defence")
@@ -68,6 +69,9 @@ def build_site(editor, reporter):
     return {
         "home": "/",
         "story": story.get_absolute_url(),
+        # Empty for a first visit; test_html_quality also renders it full.
+        "since-last-read": f"{story.get_absolute_url()}since-you-last-read/"
+        f"{story.pk}/{story.live_revision_id}/",
         "entity": japan.get_absolute_url(),
         "faq": faq.get_absolute_url(),
         "outlet": outlet.get_absolute_url(),

@@ -9,6 +9,8 @@ import subprocess
 import pytest
 from django.template.loader import render_to_string
 
+from stories.models import Story, StoryRevision
+from stories.since_last_read import COOKIE_NAME
 from tests.public_content import build_site
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +25,14 @@ def pages(client, editor, reporter, tmp_path):
         path = tmp_path / f"{name}.html"
         path.write_bytes(response.content)
         files[name] = path
+    # The "since you last read" box, full, for a reader of the first version.
+    story = Story.objects.published().get(public_slug=urls["story"].split("/")[2])
+    first = story.revisions.filter(kind=StoryRevision.Kind.PUBLISH).earliest()
+    client.cookies[COOKIE_NAME] = f"{story.pk}:{first.pk}"
+    response = client.get(urls["since-last-read"])
+    assert b"What changed since you last read" in response.content
+    files["since-last-read-full"] = tmp_path / "since-last-read-full.html"
+    files["since-last-read-full"].write_bytes(response.content)
     # The error pages that render without a request or the database.
     for name in ("500", "503"):
         path = tmp_path / f"error-{name}.html"

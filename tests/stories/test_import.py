@@ -172,3 +172,71 @@ def test_command_refuses_a_missing_file_by_name(capsys):
 def test_command_headline_needs_a_single_file():
     with pytest.raises(CommandError, match="single file"):
         call_command("import_story", "a.txt", "b.txt", headline="One headline")
+
+
+def _database_url(settings_dict) -> str:
+    """The URL of the database tests run against, for a subprocess."""
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
+    return (
+        f"postgres://{settings_dict['USER']}{password}@{settings_dict['HOST']}"
+        f":{settings_dict['PORT']}/{settings_dict['NAME']}"
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_documented_make_import_works_on_a_fresh_checkout_for_several_files(
+    tmp_path,
+):
+    """README: `make import FILE="..."`. The command make runs, as a fresh
+    clone has it: no DEBUG or SECRET_KEY in the environment."""
+    import os
+    import shlex
+    import subprocess
+
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.stories.explainers import MINIMAL
+
+    minimal = tmp_path / "minimal.txt"
+    minimal.write_text(MINIMAL)
+    files = [str(DOCUMENTS / "brazil_amazon.txt"), str(minimal)]
+    root = settings.BASE_DIR
+    dry_run = subprocess.run(
+        ["make", "-n", "import", f"FILE={shlex.join(files)}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (command,) = [line for line in dry_run.splitlines() if "import_story" in line]
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    environment["DATABASE_URL"] = _database_url(connection.settings_dict)
+    result = subprocess.run(
+        ["sh", "-c", command],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 imported" in result.stdout
+    assert Story.objects.filter(status=Story.Status.DRAFT).count() == 2
+
+
+def test_make_import_without_files_says_how_to_use_it():
+    import subprocess
+
+    from django.conf import settings
+
+    result = subprocess.run(
+        ["make", "import"], cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert 'Usage: make import FILE="explainer.txt' in result.stderr

@@ -155,12 +155,12 @@ def test_republishing_with_a_correction_shows_it_to_readers_in_order(client, edi
     services.publish_story(
         story=story,
         by=editor,
-        correction_kind="update",
-        correction_text="Adds the cabinet's approval.",
+        correction_kind="clarification",
+        correction_text="The cabinet's approval is provisional.",
     )
     html = client.get(story.get_absolute_url()).content.decode()
-    assert html.index("The budget figure was for 2027") < html.index("Adds the cabinet")
-    assert "Corrections and updates" in html
+    assert html.index("The budget figure was for 2027") < html.index("provisional")
+    assert '<h2 id="corrections">Corrections</h2>' in html
     story.refresh_from_db()
     assert story.first_published_at == first_published
     data = json_ld(html, "NewsArticle")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from stories import services
 from stories.models import SourceSummary, Story
+from stories.since_last_read import COOKIE_NAME
 from tests.entities.factories import EntityFactory
 from tests.newsroom.test_pagecache import redis_cache  # noqa: F401
 from tests.stories.factories import (
@@ -320,6 +321,17 @@ def test_nothing_unpublished_appears_on_any_public_surface(
     assert client.get(f"/api/v1/stories/{hidden.slug}/").status_code == 404
     assert client.get("/api/v1/outlets/hidden-herald/").status_code == 404
     assert "hidden-herald" not in client.get("/api/v1/outlets/").content.decode()
+    # "What changed since you last read" compares published revisions of the
+    # story it is for, whatever revisions a (forged) cookie or address names.
+    services.publish_story(story=Story.objects.get(pk=live.pk), by=editor)
+    live.refresh_from_db()
+    for revision in hidden.revisions.all():
+        for story, shown in ((live, live.live_revision_id), (hidden, revision.pk)):
+            client.cookies[COOKIE_NAME] = f"{story.pk}:{revision.pk}"
+            box = f"/stories/{story.slug}/since-you-last-read/{story.pk}/{shown}/"
+            response = client.get(box)
+            assert response.status_code == 200
+            assert "Hidden" not in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -402,6 +414,8 @@ def hide_a_story(
     )
     hidden.tags.add("Defence")
     hidden.authors.add(reporter)
+    hidden.sections.update(heading="Hidden angle")
+    services.record_save(story=hidden, by=editor)
     gazette = live.source_summaries.get().outlet
     SourceSummary.objects.create(
         story=hidden, outlet=gazette, summary="Hidden summary of the Gazette."
