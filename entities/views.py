@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 
-from stories.models import FAQ, Story
+from stories import listings
+from stories.models import FAQ
 from stories.structured_data import entity_page
 
 from .models import Entity
@@ -8,10 +9,9 @@ from .models import Entity
 
 def entity_detail(request, slug):
     entity = get_object_or_404(Entity.objects.public(), slug=slug)
-    stories = Story.objects.published().filter(live_revision__entities=entity)
     context = {
         "entity": entity,
-        "stories": list(stories.for_listing()[:50]),
+        "stories": listings.topic_cards(entity.pk),
         "faqs": list(FAQ.objects.public().filter(entities=entity)),
         "structured_data": entity_page(entity),
     }

@@ -10,9 +10,8 @@ from taggit.models import Tag
 
 from entities.models import Entity
 
-from .models import Outlet, Story
-
-FEED_ITEMS = 30
+from . import listings
+from .models import LiveTopic, Outlet, Story
 
 
 class StoryFeed(Feed):
@@ -29,39 +28,39 @@ class StoryFeed(Feed):
     def description(self, obj=None):
         return f"The latest explainers from {settings.SITE_NAME}."
 
-    def stories(self, obj):
-        return Story.objects.published()
+    def live_topic_key(self, obj):
+        """The LiveTopic key whose stories the feed lists; None for all."""
+        return None
 
     def items(self, obj=None):
-        return self.stories(obj).for_feed()[:FEED_ITEMS]
+        return listings.feed_items(self.live_topic_key(obj))
 
-    def item_title(self, story):
-        return story.live_revision.content["headline"]
+    def item_title(self, item):
+        return item.card.live_revision.search_headline
 
-    def item_description(self, story):
-        return story.live_revision.content["summary"]
+    def item_description(self, item):
+        return item.card.live_revision.search_summary
 
-    def item_link(self, story):
-        return story.get_absolute_url()
+    def item_link(self, item):
+        return item.card.get_absolute_url()
 
-    def item_guid(self, story):
+    def item_guid(self, item):
         # Stable across slug changes and republication.
-        return f"{settings.SITE_URL}/stories/id/{story.pk}"
+        return f"{settings.SITE_URL}/stories/id/{item.card.pk}"
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, story):
-        return story.first_published_at
+    def item_pubdate(self, item):
+        return item.card.first_published_at
 
-    def item_updateddate(self, story):
-        return story.last_published_at
+    def item_updateddate(self, item):
+        return item.card.last_published_at
 
-    def item_author_name(self, story):
-        names = [a["name"] for a in story.live_revision.content.get("authors", [])]
-        return ", ".join(names) or None
+    def item_author_name(self, item):
+        return ", ".join(a["name"] for a in item.authors) or None
 
-    def item_categories(self, story):
-        return [t["name"] for t in story.live_revision.content.get("tags", [])]
+    def item_categories(self, item):
+        return [t["name"] for t in item.tags]
 
 
 class AtomStoryFeed(StoryFeed):
@@ -82,8 +81,8 @@ class TagFeed(StoryFeed):
     def link(self, tag):
         return f"/tags/{tag.slug}/"
 
-    def stories(self, tag):
-        return Story.objects.tagged(tag.slug)
+    def live_topic_key(self, tag):
+        return f"tag:{tag.slug}"
 
 
 class AtomTagFeed(TagFeed):
@@ -101,8 +100,8 @@ class EntityFeed(StoryFeed):
     def link(self, entity):
         return entity.get_absolute_url()
 
-    def stories(self, entity):
-        return Story.objects.published().filter(live_revision__entities=entity)
+    def live_topic_key(self, entity):
+        return f"{LiveTopic.ENTITY_PREFIX}{entity.pk}"
 
 
 class AtomEntityFeed(EntityFeed):
@@ -123,8 +122,8 @@ class OutletFeed(StoryFeed):
     def description(self, outlet):
         return f"The latest explainers from {settings.SITE_NAME} citing {outlet.name}."
 
-    def stories(self, outlet):
-        return Story.objects.citing(outlet)
+    def live_topic_key(self, outlet):
+        return LiveTopic.outlet_key(outlet.pk)
 
 
 class AtomOutletFeed(OutletFeed):

@@ -1,9 +1,10 @@
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.files.storage import default_storage
 from django.core.paginator import InvalidPage, Paginator
+from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,11 +17,11 @@ from taggit.models import Tag
 from entities.models import Entity
 from newsroom import two_factor
 
-from . import services
+from . import listings, services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
-from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
+from .search import MAX_QUERY_CHARS, SEARCH_CANDIDATES, safe_snippet, search_stories
 from .story_page import load_story_page
 from .structured_data import faq_page, news_article, outlet_page
 
@@ -41,7 +42,7 @@ def _page(request, queryset, per_page=STORIES_PER_PAGE):
 
 
 def home(request):
-    page = _page(request, Story.objects.published().for_listing())
+    page = listings.home_page(listings.page_number(request))
     context = {"page_obj": page, "lead": None, "topics": []}
     if page.number == 1 and page.object_list:
         context["lead"], context["stories"] = page.object_list[0], page.object_list[1:]
@@ -146,21 +147,20 @@ def corrections(request):
 
 def faq_detail(request, slug):
     faq = get_object_or_404(FAQ.objects.public(), slug=slug)
-    stories = Story.objects.published().filter(live_revision__faqs=faq).for_listing()
+    stories = listings.faq_cards(faq.pk)
     return render(
         request,
         "stories/faq_detail.html",
         {
             "faq": faq,
-            "stories": list(stories),
+            "stories": stories,
             "structured_data": faq_page(faq, " ".join(strip_tags(faq.answer).split())),
         },
     )
 
 
 def tag_detail(request, slug):
-    stories = Story.objects.tagged(slug).for_listing()
-    page = _page(request, stories)
+    page = listings.tag_page(slug, listings.page_number(request))
     if not page.object_list:
         raise Http404("No published stories with this tag.")
     tag = get_object_or_404(Tag, slug=slug)
@@ -173,11 +173,8 @@ def tag_detail(request, slug):
 
 def outlet_detail(request, slug):
     outlet = get_object_or_404(Outlet.objects.public(), slug=slug)
-    page = _page(request, Story.objects.citing(outlet).for_outlet_page())
-    citations = [
-        (story, outlet.summaries_in(story.live_source_summaries))
-        for story in page.object_list
-    ]
+    page = listings.outlet_page(outlet.pk, listings.page_number(request))
+    citations = [(card, outlet.summaries_in(card.extra)) for card in page.object_list]
     return render(
         request,
         "stories/outlet_detail.html",
@@ -192,7 +189,7 @@ def outlet_detail(request, slug):
 
 def author_detail(request, username):
     author = get_object_or_404(get_user_model(), username=username, is_active=True)
-    page = _page(request, Story.objects.by_author(author).for_listing())
+    page = listings.author_page(author.pk, listings.page_number(request))
     if not page.object_list:
         raise Http404("No published stories by this author.")
     return render(
@@ -212,13 +209,12 @@ def archive(request, year, month=None):
     except ValueError:
         raise Http404("No such date.") from None
     end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
-    stories = (
-        Story.objects.published()
-        .filter(first_published_at__date__gte=start, first_published_at__date__lt=end)
-        .for_listing()
-        .order_by("-first_published_at", "-pk")
+    # Midnight in the newsroom's time zone, as the dates are shown.
+    page = listings.archive_page(
+        timezone.make_aware(datetime.combine(start, time.min)),
+        timezone.make_aware(datetime.combine(end, time.min)),
+        listings.page_number(request),
     )
-    page = _page(request, stories)
     if not page.object_list:
         raise Http404("Nothing was published then.")
     return render(
@@ -241,7 +237,14 @@ def search(request):
     response = render(
         request,
         "stories/search.html",
-        {"query": query, "page_obj": page, "results": results},
+        {
+            "query": query,
+            "page_obj": page,
+            "results": results,
+            "is_bounded": page is not None
+            and connection.vendor == "postgresql"
+            and page.paginator.count >= SEARCH_CANDIDATES,
+        },
     )
     if query:
         response["X-Robots-Tag"] = "noindex"
