@@ -1,6 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 
 from newsroom.addresses import address
 from stories.fields import RichTextField
@@ -22,11 +22,16 @@ class EntityQuerySet(models.QuerySet):
         return [by_id[i] for i in ids if i in by_id]
 
     def public(self):
-        """Entities that at least one story readers can see is about."""
-        from stories.models import Story
+        """Entities that at least one story readers can see is about. Read
+        from the live-topic index: one index probe per entity, where joining
+        revisions read every revision about it."""
+        from stories.models import LiveTopic, Story
 
-        live = Story.objects.published().values("live_revision")
-        return self.filter(story_revisions__in=live).distinct()
+        about = LiveTopic.objects.filter(
+            key=OuterRef("live_topic_key"), story__in=Story.objects.published()
+        )
+        own_key = LiveTopic.key_of_row(LiveTopic.ENTITY_PREFIX)
+        return self.alias(live_topic_key=own_key).filter(Exists(about))
 
     def most_active(self, *, since):
         """Entities with the most published stories last published since

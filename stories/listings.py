@@ -31,7 +31,7 @@ STORIES_PER_PAGE = 20
 TOPIC_STORIES = 50
 FEED_ITEMS = 30
 # How many stories past a page's start are counted for its pagination.
-COUNT_LIMIT = 1000
+COUNT_LIMIT = 200
 
 # Parameter stand-ins: values no real request sends, each unique in the SQL.
 _TEXT = "newsroom:stand-in-text"

@@ -358,7 +358,11 @@ class Story(models.Model):
             ("publish_story", "Can review, approve, publish and withdraw stories"),
             ("edit_any_story", "Can edit stories without being an author"),
         ]
-        indexes = [models.Index(fields=["status", "-last_published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-last_published_at"]),
+            # The archive pages: a month or year newest first.
+            models.Index(fields=["-first_published_at", "-id"]),
+        ]
 
     def __str__(self):
         return self.headline or f"Untitled story {self.pk}"

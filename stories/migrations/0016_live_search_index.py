@@ -1,8 +1,9 @@
 """Search reads live revisions only: only they keep a search vector, and the
 GIN index and a newest-first index cover only those rows, so their size
-follows the stories readers can see, not every revision ever saved."""
+follows the stories readers can see, not every revision ever saved. Archive
+pages read stories by first publication, newest first, off an index."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 TABLE = "stories_storyrevision"
 
@@ -40,4 +41,13 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("stories", "0015_entity_suggestions")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        migrations.RunPython(forwards, backwards),
+        migrations.AddIndex(
+            model_name="story",
+            index=models.Index(
+                fields=["-first_published_at", "-id"],
+                name="stories_sto_first_p_6cd39d_idx",
+            ),
+        ),
+    ]
