@@ -1,6 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 
 from newsroom.addresses import address
 from stories.fields import RichTextField
@@ -33,28 +33,30 @@ class EntityQuerySet(models.QuerySet):
         own_key = LiveTopic.key_of_row(LiveTopic.ENTITY_PREFIX)
         return self.alias(live_topic_key=own_key).filter(Exists(about))
 
-    def most_active(self, *, since):
+    def most_active(self, *, since, limit=None):
         """Entities with the most published stories last published since
-        then. Counted from the live-topic index, so the rows read are the
-        recent ones however large the archive grows."""
+        then, each with its story_count. Counted from the live-topic index
+        in one pass over the recent rows, however large the archive grows:
+        counting per entity instead probed the index once for each of the
+        hundreds of recently active ones."""
         from stories.models import LiveTopic
 
-        recent = LiveTopic.objects.filter(
-            last_published_at__gte=since, key__startswith=LiveTopic.ENTITY_PREFIX
-        )
-        own_key = LiveTopic.key_of_row(LiveTopic.ENTITY_PREFIX)
-        story_count = (
-            recent.filter(key=OuterRef("live_topic_key"))
-            .values("key")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return (
-            self.alias(live_topic_key=own_key)
-            .filter(live_topic_key__in=recent.values("key"))
-            .annotate(story_count=Subquery(story_count))
-            .order_by("-story_count", "name")
-        )
+        entities = self.model._meta.db_table
+        live_topics = LiveTopic._meta.db_table
+        sql = f"""
+            SELECT entity.*, recent.story_count FROM {entities} entity
+            INNER JOIN (
+                SELECT key, COUNT(*) AS story_count FROM {live_topics}
+                WHERE last_published_at >= %s AND key LIKE %s
+                GROUP BY key
+            ) recent ON recent.key = %s || CAST(entity.id AS TEXT)
+            ORDER BY recent.story_count DESC, entity.name
+        """  # noqa: S608 - the table names are ours
+        params = [since, f"{LiveTopic.ENTITY_PREFIX}%", LiveTopic.ENTITY_PREFIX]
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        return self.raw(sql, params)
 
 
 class Entity(models.Model):

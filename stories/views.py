@@ -48,7 +48,7 @@ def home(request):
         context["lead"], context["stories"] = page.object_list[0], page.object_list[1:]
         since = timezone.now() - timedelta(days=ACTIVE_TOPIC_DAYS)
         context["topics"] = list(
-            Entity.objects.most_active(since=since)[:ACTIVE_TOPICS]
+            Entity.objects.most_active(since=since, limit=ACTIVE_TOPICS)
         )
     else:
         context["stories"] = page.object_list
