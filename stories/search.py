@@ -161,6 +161,11 @@ def search_stories(query: str):
     )
 
 
+def is_bounded(count: int) -> bool:
+    """Whether a count of results stopped at the candidates' limit."""
+    return connection.vendor == "postgresql" and count >= SEARCH_CANDIDATES
+
+
 def safe_snippet(story, query: str) -> str:
     """The story's snippet as safe HTML. PostgreSQL's headline marks words in
     unescaped text, so the text is escaped here and only <mark> restored."""

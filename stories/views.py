@@ -4,7 +4,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.files.storage import default_storage
 from django.core.paginator import InvalidPage, Paginator
-from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +20,7 @@ from . import listings, services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
-from .search import MAX_QUERY_CHARS, SEARCH_CANDIDATES, safe_snippet, search_stories
+from .search import MAX_QUERY_CHARS, is_bounded, safe_snippet, search_stories
 from .story_page import load_story_page
 from .structured_data import faq_page, news_article, outlet_page
 
@@ -241,9 +240,7 @@ def search(request):
             "query": query,
             "page_obj": page,
             "results": results,
-            "is_bounded": page is not None
-            and connection.vendor == "postgresql"
-            and page.paginator.count >= SEARCH_CANDIDATES,
+            "is_bounded": page is not None and is_bounded(page.paginator.count),
         },
     )
     if query:
