@@ -26,6 +26,7 @@ from newsroom.addresses import address
 
 from .models import LiveTopic, Story
 from .prepared import PreparedQuery
+from .search import search_stories
 
 STORIES_PER_PAGE = 20
 TOPIC_STORIES = 50
@@ -150,7 +151,9 @@ def page_number(request) -> int:
 def _counted(queryset, columns, offset):
     """columns of queryset's page at offset, each row ending with the number
     of rows from the page's start on, counted up to COUNT_LIMIT + 1."""
-    bounded = queryset.values("pk")[offset : offset + COUNT_LIMIT + 1]
+    # In any order the same number of rows lie past offset: unordered, the
+    # count needs no ranking or sort.
+    bounded = queryset.order_by().values("pk")[offset : offset + COUNT_LIMIT + 1]
     sql, params = bounded.query.sql_with_params()
     total = RawSQL(f"SELECT count(*) FROM ({sql}) AS bounded", params)  # noqa: S611
     return queryset.annotate(bounded_total=total).values_list(
@@ -262,6 +265,22 @@ _LIVE_TOPIC_FEED = PreparedQuery(
     (_TEXT,),
     ("text",),
 )
+
+
+_SEARCH = PreparedQuery(
+    "search_page",
+    lambda query, offset: _counted(
+        search_stories(query), (*CARD_COLUMNS, "snippet"), offset
+    ),
+    (_TEXT, _OFFSET),
+    ("text", "bigint"),
+)
+
+
+def search_page(query: str, number: int) -> ListingPage:
+    """Published stories matching query, best first (search.search_stories),
+    each card's extra its snippet, unescaped."""
+    return _page(_SEARCH, number, query)
 
 
 def home_page(number: int) -> ListingPage:

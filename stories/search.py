@@ -23,7 +23,7 @@ MAX_QUERY_CHARS = 200
 SEARCH_CANDIDATES = 200
 # How much of a story's body the snippet is cut from: PostgreSQL parses the
 # whole text to highlight it (about 1 ms for an explainer), for every result.
-SNIPPET_BODY_CHARS = 1500
+SNIPPET_BODY_CHARS = 1000
 
 
 def plain_text(value: str) -> str:
@@ -166,10 +166,10 @@ def is_bounded(count: int) -> bool:
     return connection.vendor == "postgresql" and count >= SEARCH_CANDIDATES
 
 
-def safe_snippet(story, query: str) -> str:
-    """The story's snippet as safe HTML. PostgreSQL's headline marks words in
+def safe_snippet(raw: str, query: str) -> str:
+    """A result's snippet as safe HTML. PostgreSQL's headline marks words in
     unescaped text, so the text is escaped here and only <mark> restored."""
-    raw = getattr(story, "snippet", "") or ""
+    raw = raw or ""
     if connection.vendor == "postgresql":
         escaped = (
             escape(raw)

@@ -20,7 +20,7 @@ from . import listings, services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
-from .search import MAX_QUERY_CHARS, is_bounded, safe_snippet, search_stories
+from .search import MAX_QUERY_CHARS, is_bounded, safe_snippet
 from .story_page import load_story_page
 from .structured_data import faq_page, news_article, outlet_page
 
@@ -229,10 +229,10 @@ def archive(request, year, month=None):
 
 def search(request):
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
-    page = _page(request, search_stories(query)) if query else None
+    page = listings.search_page(query, listings.page_number(request)) if query else None
     results = []
     if page is not None:
-        results = [(story, safe_snippet(story, query)) for story in page.object_list]
+        results = [(card, safe_snippet(card.extra[0], query)) for card in page]
     response = render(
         request,
         "stories/search.html",
