@@ -24,8 +24,10 @@ _instances = weakref.WeakSet()
 
 
 def forget_all():
-    """Treat every connection as new (after DEALLOCATE ALL in a test)."""
+    """Compile every statement again and treat every connection as new
+    (after DEALLOCATE ALL in a test, or a test that changes a queryset)."""
     for query in _instances:
+        query._statement = None
         query._prepared_on.clear()
 
 
