@@ -446,8 +446,13 @@ class LiveTopic(models.Model):
         ]
         indexes = [
             models.Index(fields=["key", "-last_published_at", "-story"]),
-            # The home page's most active topics: the recent rows only.
-            models.Index(fields=["-last_published_at"]),
+            # The home page's most active topics: the recent topics' rows
+            # only, read from the index alone.
+            models.Index(
+                fields=["-last_published_at", "key"],
+                condition=models.Q(key__startswith="entity:"),
+                name="stories_live_topic_recent",
+            ),
         ]
 
     def __str__(self):

@@ -1,7 +1,8 @@
 """Search reads live revisions only: only they keep a search vector, and the
 GIN index and a newest-first index cover only those rows, so their size
 follows the stories readers can see, not every revision ever saved. Archive
-pages read stories by first publication, newest first, off an index."""
+pages read stories by first publication, newest first, off an index; the
+most active topics are counted from an index of recent topic rows alone."""
 
 from django.db import migrations, models
 
@@ -48,6 +49,18 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["-first_published_at", "-id"],
                 name="stories_sto_first_p_6cd39d_idx",
+            ),
+        ),
+        migrations.RemoveIndex(
+            model_name="livetopic",
+            name="stories_liv_last_pu_14fb9e_idx",
+        ),
+        migrations.AddIndex(
+            model_name="livetopic",
+            index=models.Index(
+                condition=models.Q(("key__startswith", "entity:")),
+                fields=["-last_published_at", "key"],
+                name="stories_live_topic_recent",
             ),
         ),
     ]
