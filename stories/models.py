@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.files.storage import default_storage
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import get_language_info
 from taggit.managers import TaggableManager
@@ -206,12 +206,6 @@ class StoryQuerySet(models.QuerySet):
             .order_by("-last_published_at", "-pk")
         )
 
-    def for_feed(self):
-        """Feed items need the whole revision: authors and tags too."""
-        return self.select_related("live_revision").order_by(
-            "-last_published_at", "-pk"
-        )
-
     def related_to(self, story, limit=4):
         """Up to limit other published stories sharing a topic or tag with
         story's live revision, newest first (one query).
@@ -235,19 +229,6 @@ class StoryQuerySet(models.QuerySet):
 
     def tagged(self, slug):
         return self.published().filter(live_revision__tags__slug=slug)
-
-    def citing(self, outlet):
-        """Published stories whose live revision cites outlet, found through
-        the live-topic index rather than by reading every revision."""
-        rows = LiveTopic.objects.filter(key=LiveTopic.outlet_key(outlet.pk))
-        return self.published().filter(pk__in=rows.values("story_id"))
-
-    def for_outlet_page(self):
-        """Cards with the live revision's source summaries (only that part
-        of its content), to show what each story said of the outlet."""
-        return self.for_listing().annotate(
-            live_source_summaries=F("live_revision__content__source_summaries")
-        )
 
     def by_author(self, user):
         return self.published().filter(live_revision__authors=user)
