@@ -196,7 +196,8 @@ class StoryQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        """Cards on the home and topic pages: headline, summary and dates all
+        """Cards of related stories where the story page runs through the ORM
+        (not PostgreSQL): headline, summary and dates all
         come from the live revision, so nothing unpublished leaks. The
         revision's plain headline and summary columns are read instead of
         its whole JSON content, and none of the working copy's text."""
