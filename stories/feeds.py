@@ -8,8 +8,6 @@ from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 from taggit.models import Tag
 
-from entities.models import Entity
-
 from . import listings
 from .models import LiveTopic, Outlet, Story
 
@@ -92,7 +90,10 @@ class AtomTagFeed(TagFeed):
 
 class EntityFeed(StoryFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Entity.objects.public(), slug=slug)
+        entity = listings.public_entity(slug)
+        if entity is None:
+            raise Http404("No published story is about this topic.")
+        return entity
 
     def title(self, entity):
         return f"{settings.SITE_NAME}: {entity.name}"

@@ -19,12 +19,14 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
+from entities.models import Entity
 from newsroom.addresses import address
 
-from .models import LiveTopic, Story
+from .models import FAQ, LiveTopic, Story
 from .prepared import PreparedQuery
 from .search import search_stories
 
@@ -281,6 +283,42 @@ def search_page(query: str, number: int) -> ListingPage:
     """Published stories matching query, best first (search.search_stories),
     each card's extra its snippet, unescaped."""
     return _page(_SEARCH, number, query)
+
+
+ENTITY_FIELDS = tuple(f.attname for f in Entity._meta.concrete_fields)
+_ENTITY = PreparedQuery(
+    "public_entity",
+    lambda slug: Entity.objects.public().filter(slug=slug).values_list(*ENTITY_FIELDS),
+    (_TEXT,),
+    ("text",),
+)
+FAQ_FIELDS = ("id", "question", "slug")
+_ENTITY_FAQS = PreparedQuery(
+    "entity_faqs",
+    lambda entity_id: (
+        FAQ.objects.public()
+        .filter(entities=entity_id)
+        .order_by("question", "id")
+        .values_list(*FAQ_FIELDS)
+    ),
+    (_ID,),
+    ("bigint",),
+)
+
+
+def public_entity(slug: str) -> Entity | None:
+    """The entity at slug if a published story is about it (its topic page),
+    with every column loaded, as the ORM would build it."""
+    rows = _ENTITY.rows(slug)
+    return Entity.from_db(DEFAULT_DB_ALIAS, ENTITY_FIELDS, rows[0]) if rows else None
+
+
+def entity_faqs(entity_id: int) -> list[FAQ]:
+    """Public FAQs about the entity: their questions and addresses."""
+    return [
+        FAQ.from_db(DEFAULT_DB_ALIAS, FAQ_FIELDS, row)
+        for row in _ENTITY_FAQS.rows(entity_id)
+    ]
 
 
 def home_page(number: int) -> ListingPage:
