@@ -1,6 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 
 from newsroom.addresses import address
 from stories.fields import RichTextField
@@ -22,34 +22,41 @@ class EntityQuerySet(models.QuerySet):
         return [by_id[i] for i in ids if i in by_id]
 
     def public(self):
-        """Entities that at least one story readers can see is about."""
-        from stories.models import Story
+        """Entities that at least one story readers can see is about. Read
+        from the live-topic index: one index probe per entity, where joining
+        revisions read every revision about it."""
+        from stories.models import LiveTopic, Story
 
-        live = Story.objects.published().values("live_revision")
-        return self.filter(story_revisions__in=live).distinct()
-
-    def most_active(self, *, since):
-        """Entities with the most published stories last published since
-        then. Counted from the live-topic index, so the rows read are the
-        recent ones however large the archive grows."""
-        from stories.models import LiveTopic
-
-        recent = LiveTopic.objects.filter(
-            last_published_at__gte=since, key__startswith=LiveTopic.ENTITY_PREFIX
+        about = LiveTopic.objects.filter(
+            key=OuterRef("live_topic_key"), story__in=Story.objects.published()
         )
         own_key = LiveTopic.key_of_row(LiveTopic.ENTITY_PREFIX)
-        story_count = (
-            recent.filter(key=OuterRef("live_topic_key"))
-            .values("key")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return (
-            self.alias(live_topic_key=own_key)
-            .filter(live_topic_key__in=recent.values("key"))
-            .annotate(story_count=Subquery(story_count))
-            .order_by("-story_count", "name")
-        )
+        return self.alias(live_topic_key=own_key).filter(Exists(about))
+
+    def most_active(self, *, since, limit=None):
+        """Entities with the most published stories last published since
+        then, each with its story_count. Counted from the live-topic index
+        in one pass over the recent rows, however large the archive grows:
+        counting per entity instead probed the index once for each of the
+        hundreds of recently active ones."""
+        from stories.models import LiveTopic
+
+        entities = self.model._meta.db_table
+        live_topics = LiveTopic._meta.db_table
+        sql = f"""
+            SELECT entity.*, recent.story_count FROM {entities} entity
+            INNER JOIN (
+                SELECT key, COUNT(*) AS story_count FROM {live_topics}
+                WHERE last_published_at >= %s AND key LIKE %s
+                GROUP BY key
+            ) recent ON recent.key = %s || CAST(entity.id AS TEXT)
+            ORDER BY recent.story_count DESC, entity.name
+        """  # noqa: S608 - the table names are ours
+        params = [since, f"{LiveTopic.ENTITY_PREFIX}%", LiveTopic.ENTITY_PREFIX]
+        if limit is not None:
+            sql += " LIMIT %s"
+            params.append(limit)
+        return self.raw(sql, params)
 
 
 class Entity(models.Model):

@@ -1,19 +1,18 @@
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 
-from stories import cache_tags
-from stories.models import FAQ, Story
+from stories import cache_tags, listings
 from stories.structured_data import entity_page
-
-from .models import Entity
 
 
 def entity_detail(request, slug):
-    entity = get_object_or_404(Entity.objects.public(), slug=slug)
-    stories = Story.objects.published().filter(live_revision__entities=entity)
+    entity = listings.public_entity(slug)
+    if entity is None:
+        raise Http404("No published story is about this topic.")
     context = {
         "entity": entity,
-        "stories": list(stories.for_listing()[:50]),
-        "faqs": list(FAQ.objects.public().filter(entities=entity)),
+        "stories": listings.topic_cards(entity.pk),
+        "faqs": listings.entity_faqs(entity.pk),
         "structured_data": entity_page(entity),
     }
     cache_tags.page(

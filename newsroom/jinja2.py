@@ -12,11 +12,13 @@ Django's filters that the pages use are provided under their Django names.
 
 import datetime
 import functools
+import types
 import unicodedata
 
 import jinja2
 from django.template import defaultfilters
 from django.templatetags.static import static
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -30,7 +32,9 @@ def environment(**options):
     # which prints the expression into the page).
     options["undefined"] = jinja2.ChainableUndefined
     env = jinja2.Environment(**options)
-    env.globals.update(url=address, static=static)
+    env.globals.update(
+        url=address, static=static, card=functools.partial(story_card, env)
+    )
     env.filters.update(
         date=date,
         isodatetime=isodatetime,
@@ -40,6 +44,46 @@ def environment(**options):
         truncatewords=truncatewords,
     )
     return env
+
+
+def story_card(env, story, level=3):
+    """stories/includes/story_card.html's story_card(story, level), remembered
+    per process. A card is a pure function of what it shows, which is all in
+    the key: rendering one (escaping, truncating, formatting two dates) cost
+    more than its stories' rows, and listings show the same cards to every
+    reader."""
+    revision = story.live_revision
+    return _story_card(
+        env,
+        story.public_slug,
+        story.first_published_at,
+        revision.search_headline,
+        revision.search_summary,
+        level,
+        timezone.get_current_timezone(),
+        get_language(),
+        get_script_prefix(),
+    )
+
+
+class _CardStory:
+    """What the card macro reads of a story."""
+
+    def __init__(self, slug, first_published_at, headline, summary):
+        self.public_slug = slug
+        self.first_published_at = first_published_at
+        self.live_revision = types.SimpleNamespace(
+            search_headline=headline, search_summary=summary
+        )
+
+    def get_absolute_url(self):
+        return address("stories:detail", self.public_slug)
+
+
+@functools.lru_cache(maxsize=4096)
+def _story_card(env, slug, first_published_at, headline, summary, level, *context):
+    macro = env.get_template("stories/includes/story_card.html").module.story_card
+    return macro(_CardStory(slug, first_published_at, headline, summary), level=level)
 
 
 def date(value, format_string):

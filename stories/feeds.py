@@ -8,12 +8,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 from taggit.models import Tag
 
-from entities.models import Entity
-
-from . import cache_tags
-from .models import Outlet, Story
-
-FEED_ITEMS = 30
+from . import cache_tags, listings
+from .models import LiveTopic, Outlet, Story
 
 
 class StoryFeed(Feed):
@@ -33,41 +29,41 @@ class StoryFeed(Feed):
     def description(self, obj=None):
         return f"The latest explainers from {settings.SITE_NAME}."
 
-    def stories(self, obj):
-        return Story.objects.published()
+    def live_topic_key(self, obj):
+        """The LiveTopic key whose stories the feed lists; None for all."""
+        return None
 
     def items(self, obj=None):
-        return self.stories(obj).for_feed().with_latest_update()[:FEED_ITEMS]
+        return listings.feed_items(self.live_topic_key(obj))
 
-    def item_title(self, story):
-        return story.live_revision.content["headline"]
+    def item_title(self, item):
+        return item.card.live_revision.search_headline
 
-    def item_description(self, story):
-        return story.live_revision.content["summary"]
+    def item_description(self, item):
+        return item.card.live_revision.search_summary
 
-    def item_link(self, story):
-        return story.get_absolute_url()
+    def item_link(self, item):
+        return item.card.get_absolute_url()
 
-    def item_guid(self, story):
+    def item_guid(self, item):
         # Stable across slug changes and republication.
-        return f"{settings.SITE_URL}/stories/id/{story.pk}"
+        return f"{settings.SITE_URL}/stories/id/{item.card.pk}"
 
     item_guid_is_permalink = False
 
-    def item_pubdate(self, story):
-        return story.first_published_at
+    def item_pubdate(self, item):
+        return item.card.first_published_at
 
-    def item_updateddate(self, story):
+    def item_updateddate(self, item):
         # An entry changes for its readers when an update line adds news; a
         # republication that only tidies the text does not make it new again.
-        return story.latest_update_at or story.first_published_at
+        return item.latest_update_at or item.card.first_published_at
 
-    def item_author_name(self, story):
-        names = [a["name"] for a in story.live_revision.content.get("authors", [])]
-        return ", ".join(names) or None
+    def item_author_name(self, item):
+        return ", ".join(a["name"] for a in item.authors) or None
 
-    def item_categories(self, story):
-        return [t["name"] for t in story.live_revision.content.get("tags", [])]
+    def item_categories(self, item):
+        return [t["name"] for t in item.tags]
 
 
 class AtomStoryFeed(StoryFeed):
@@ -89,8 +85,8 @@ class TagFeed(StoryFeed):
     def link(self, tag):
         return f"/tags/{tag.slug}/"
 
-    def stories(self, tag):
-        return Story.objects.tagged(tag.slug)
+    def live_topic_key(self, tag):
+        return f"tag:{tag.slug}"
 
 
 class AtomTagFeed(TagFeed):
@@ -100,7 +96,9 @@ class AtomTagFeed(TagFeed):
 
 class EntityFeed(StoryFeed):
     def get_object(self, request, slug):
-        entity = get_object_or_404(Entity.objects.public(), slug=slug)
+        entity = listings.public_entity(slug)
+        if entity is None:
+            raise Http404("No published story is about this topic.")
         cache_tags.page(request, cache_tags.entity(entity.pk))
         return entity
 
@@ -110,8 +108,8 @@ class EntityFeed(StoryFeed):
     def link(self, entity):
         return entity.get_absolute_url()
 
-    def stories(self, entity):
-        return Story.objects.published().filter(live_revision__entities=entity)
+    def live_topic_key(self, entity):
+        return f"{LiveTopic.ENTITY_PREFIX}{entity.pk}"
 
 
 class AtomEntityFeed(EntityFeed):
@@ -134,8 +132,8 @@ class OutletFeed(StoryFeed):
     def description(self, outlet):
         return f"The latest explainers from {settings.SITE_NAME} citing {outlet.name}."
 
-    def stories(self, outlet):
-        return Story.objects.citing(outlet)
+    def live_topic_key(self, outlet):
+        return LiveTopic.outlet_key(outlet.pk)
 
 
 class AtomOutletFeed(OutletFeed):

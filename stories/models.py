@@ -201,7 +201,8 @@ class StoryQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        """Cards on the home and topic pages: headline, summary and dates all
+        """Cards of related stories where the story page runs through the ORM
+        (not PostgreSQL): headline, summary and dates all
         come from the live revision, so nothing unpublished leaks. The
         revision's plain headline and summary columns are read instead of
         its whole JSON content, and none of the working copy's text."""
@@ -210,23 +211,6 @@ class StoryQuerySet(models.QuerySet):
             .only(*self.CARD_FIELDS)
             .order_by("-last_published_at", "-pk")
         )
-
-    def for_feed(self):
-        """Feed items need the whole revision: authors and tags too."""
-        return self.select_related("live_revision").order_by(
-            "-last_published_at", "-pk"
-        )
-
-    def with_latest_update(self):
-        """Each story's latest_update_at: when its newest update line was
-        published, or None."""
-        latest = (
-            Correction.objects.updates()
-            .filter(story=OuterRef("pk"))
-            .order_by("-created_at", "-id")
-            .values("created_at")[:1]
-        )
-        return self.annotate(latest_update_at=Subquery(latest))
 
     def related_to(self, story, limit=4):
         """Up to limit other published stories sharing a topic or tag with
@@ -251,19 +235,6 @@ class StoryQuerySet(models.QuerySet):
 
     def tagged(self, slug):
         return self.published().filter(live_revision__tags__slug=slug)
-
-    def citing(self, outlet):
-        """Published stories whose live revision cites outlet, found through
-        the live-topic index rather than by reading every revision."""
-        rows = LiveTopic.objects.filter(key=LiveTopic.outlet_key(outlet.pk))
-        return self.published().filter(pk__in=rows.values("story_id"))
-
-    def for_outlet_page(self):
-        """Cards with the live revision's source summaries (only that part
-        of its content), to show what each story said of the outlet."""
-        return self.for_listing().annotate(
-            live_source_summaries=F("live_revision__content__source_summaries")
-        )
 
     def by_author(self, user):
         return self.published().filter(live_revision__authors=user)
@@ -401,7 +372,11 @@ class Story(models.Model):
             ("publish_story", "Can review, approve, publish and withdraw stories"),
             ("edit_any_story", "Can edit stories without being an author"),
         ]
-        indexes = [models.Index(fields=["status", "-last_published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-last_published_at"]),
+            # The archive pages: a month or year newest first.
+            models.Index(fields=["-first_published_at", "-id"]),
+        ]
 
     def __str__(self):
         return self.headline or f"Untitled story {self.pk}"
@@ -485,8 +460,13 @@ class LiveTopic(models.Model):
         ]
         indexes = [
             models.Index(fields=["key", "-last_published_at", "-story"]),
-            # The home page's most active topics: the recent rows only.
-            models.Index(fields=["-last_published_at"]),
+            # The home page's most active topics: the recent topics' rows
+            # only, read from the index alone.
+            models.Index(
+                fields=["-last_published_at", "key"],
+                condition=models.Q(key__startswith="entity:"),
+                name="stories_live_topic_recent",
+            ),
         ]
 
     def __str__(self):
@@ -672,6 +652,16 @@ class CorrectionQuerySet(models.QuerySet):
         """The corrections, clarifications and updates readers see on story,
         oldest first: one query, split by kind by whoever shows them."""
         return self.filter(story=story).only("kind", "text", "created_at")
+
+    def latest_update_time(self, story):
+        """A subquery: when the newest update line of story (an OuterRef)
+        was published, or NULL."""
+        return Subquery(
+            self.updates()
+            .filter(story=story)
+            .order_by("-created_at", "-id")
+            .values("created_at")[:1]
+        )
 
     def updates(self):
         """Dated update lines ("Added Tokyo's response"): news added to a

@@ -481,6 +481,11 @@ def index_live_topics(story: Story) -> None:
     """Make story's LiveTopic rows match its live revision (none once it is
     withdrawn): its topics and tags, and the outlets it cites."""
     LiveTopic.objects.filter(story=story).delete()
+    # Only the live revision keeps its search vector, so the search index
+    # holds what readers may find and grows with the stories, not the edits.
+    StoryRevision.objects.filter(story=story, search_vector__isnull=False).exclude(
+        pk=story.live_revision_id
+    ).update(search_vector=None)
     if story.live_revision_id is not None:
         content = story.live_revision.content
         ids_by_slug = Outlet.objects.ids_by_slug(_slugs_without_ids(content))

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
@@ -17,11 +17,11 @@ from entities.models import Entity
 from newsroom import two_factor
 from newsroom.middleware import frameable_by_same_origin
 
-from . import cache_tags, services
+from . import cache_tags, listings, services
 from .forms import EditorImageUploadForm
 from .models import FAQ, Correction, Outlet, Story, StorySlugRedirect, hero_image_url
 from .rendering import preview_article, published_article
-from .search import MAX_QUERY_CHARS, safe_snippet, search_stories
+from .search import MAX_QUERY_CHARS, is_bounded, safe_snippet
 from .since_last_read import (
     COOKIE_NAME,
     MAX_ID,
@@ -50,13 +50,13 @@ def _page(request, queryset, per_page=STORIES_PER_PAGE):
 
 
 def home(request):
-    page = _page(request, Story.objects.published().for_listing())
+    page = listings.home_page(listings.page_number(request))
     context = {"page_obj": page, "lead": None, "topics": []}
     if page.number == 1 and page.object_list:
         context["lead"], context["stories"] = page.object_list[0], page.object_list[1:]
         since = timezone.now() - timedelta(days=ACTIVE_TOPIC_DAYS)
         context["topics"] = list(
-            Entity.objects.most_active(since=since)[:ACTIVE_TOPICS]
+            Entity.objects.most_active(since=since, limit=ACTIVE_TOPICS)
         )
     else:
         context["stories"] = page.object_list
@@ -208,9 +208,7 @@ def corrections(request):
 
 def faq_detail(request, slug):
     faq = get_object_or_404(FAQ.objects.public(), slug=slug)
-    stories = list(
-        Story.objects.published().filter(live_revision__faqs=faq).for_listing()
-    )
+    stories = listings.faq_cards(faq.pk)
     cache_tags.page(request, cache_tags.faq(faq.pk), stories=stories)
     return render(
         request,
@@ -224,8 +222,7 @@ def faq_detail(request, slug):
 
 
 def tag_detail(request, slug):
-    stories = Story.objects.tagged(slug).for_listing()
-    page = _page(request, stories)
+    page = listings.tag_page(slug, listings.page_number(request))
     if not page.object_list:
         raise Http404("No published stories with this tag.")
     tag = get_object_or_404(Tag, slug=slug)
@@ -239,11 +236,8 @@ def tag_detail(request, slug):
 
 def outlet_detail(request, slug):
     outlet = get_object_or_404(Outlet.objects.public(), slug=slug)
-    page = _page(request, Story.objects.citing(outlet).for_outlet_page())
-    citations = [
-        (story, outlet.summaries_in(story.live_source_summaries))
-        for story in page.object_list
-    ]
+    page = listings.outlet_page(outlet.pk, listings.page_number(request))
+    citations = [(card, outlet.summaries_in(card.extra)) for card in page.object_list]
     cache_tags.page(request, cache_tags.outlet(outlet.pk), stories=page.object_list)
     return render(
         request,
@@ -259,7 +253,7 @@ def outlet_detail(request, slug):
 
 def author_detail(request, username):
     author = get_object_or_404(get_user_model(), username=username, is_active=True)
-    page = _page(request, Story.objects.by_author(author).for_listing())
+    page = listings.author_page(author.pk, listings.page_number(request))
     if not page.object_list:
         raise Http404("No published stories by this author.")
     cache_tags.page(request, cache_tags.author(author.pk), stories=page.object_list)
@@ -280,13 +274,12 @@ def archive(request, year, month=None):
     except ValueError:
         raise Http404("No such date.") from None
     end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
-    stories = (
-        Story.objects.published()
-        .filter(first_published_at__date__gte=start, first_published_at__date__lt=end)
-        .for_listing()
-        .order_by("-first_published_at", "-pk")
+    # Midnight in the newsroom's time zone, as the dates are shown.
+    page = listings.archive_page(
+        timezone.make_aware(datetime.combine(start, time.min)),
+        timezone.make_aware(datetime.combine(end, time.min)),
+        listings.page_number(request),
     )
-    page = _page(request, stories)
     if not page.object_list:
         raise Http404("Nothing was published then.")
     cache_tags.page(request, cache_tags.archive(year, month), stories=page.object_list)
@@ -305,14 +298,19 @@ def search(request):
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
     # Any publication may change any search's results.
     cache_tags.page(request, cache_tags.SEARCH)
-    page = _page(request, search_stories(query)) if query else None
+    page = listings.search_page(query, listings.page_number(request)) if query else None
     results = []
     if page is not None:
-        results = [(story, safe_snippet(story, query)) for story in page.object_list]
+        results = [(card, safe_snippet(card.extra[0], query)) for card in page]
     response = render(
         request,
         "stories/search.html",
-        {"query": query, "page_obj": page, "results": results},
+        {
+            "query": query,
+            "page_obj": page,
+            "results": results,
+            "is_bounded": page is not None and is_bounded(page.paginator.count),
+        },
     )
     if query:
         response["X-Robots-Tag"] = "noindex"

@@ -46,6 +46,23 @@ def _media_and_static(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_prepared_statements_left(django_db_blocker):
+    """Each test starts without prepared statements: a test that drops them
+    (DEALLOCATE ALL, as a pooler's reset does) or alters a column they read
+    would leave other pages' statements lost inside a later test's
+    transaction, where, by design, the error stands."""
+    from django.db import connection
+
+    from stories import prepared, story_page
+
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    story_page._prepared_on.clear()
+    prepared.forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _no_real_broker(request, monkeypatch):
     """Tests enqueue into a stub unless they start a real worker."""
     if request.node.get_closest_marker("celery_worker"):

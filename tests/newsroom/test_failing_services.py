@@ -21,16 +21,23 @@ def test_an_unreachable_database_answers_503_with_a_page(client, monkeypatch):
     assert "Temporarily unavailable" in response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/", "/search/?q=defence", "/corrections/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/?page=2", "/search/?q=defence", "/tags/defence/", "/corrections/"]
+)
 def test_a_database_error_while_paginating_is_a_503_not_a_404(
     client, monkeypatch, path
 ):
     """A 404 would tell readers, crawlers and CDNs the page is gone."""
     from django.core.paginator import Paginator
 
-    def unreachable(self, number):
+    from stories.prepared import PreparedQuery
+
+    def unreachable(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
+    # Listings read a page and its count in one statement; the rest paginate
+    # with Django's Paginator.
+    monkeypatch.setattr(PreparedQuery, "rows", unreachable)
     monkeypatch.setattr(Paginator, "page", unreachable)
     assert client.get(path).status_code == 503
 

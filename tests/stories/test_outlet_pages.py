@@ -206,11 +206,14 @@ def test_outlet_page_query_count_is_flat(
             services.publish_story(story=story, by=editor)
 
     publish_citing(3)
-    # the outlet, the paginator's count, one page of stories with revisions
-    with django_assert_max_num_queries(3):
+    # A connection's first visit also prepares the statements.
+    client.get("/outlets/example-gazette/")
+    client.get("/feeds/outlets/example-gazette/rss/")
+    # the outlet, one page of stories with revisions and the bounded count
+    with django_assert_max_num_queries(2):
         assert client.get("/outlets/example-gazette/").status_code == 200
     publish_citing(27)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         assert client.get("/outlets/example-gazette/").status_code == 200
     # the outlet, its stories with revisions
     with django_assert_max_num_queries(2):

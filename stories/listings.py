@@ -1,0 +1,404 @@
+"""Listing pages and feeds as plain rows: home, topic, tag, author, outlet,
+archive and FAQ pages, and the feeds.
+
+Each page's stories come from one prepared statement (stories/prepared.py)
+built from Story.objects.published(), so the only definition of what
+readers may see still decides; the rows become small card objects instead
+of model instances. Cards read the live revision's plain headline and
+summary columns, never the working copy.
+
+Where a page is paginated, the statement also counts, but only up to
+COUNT_LIMIT stories past the page's start: a count of every story would
+read the whole archive on every request. Beyond that the pagination says
+"more than" instead of a number. Pages of a topic, tag or outlet read the
+LiveTopic index newest first, so they read a page's worth of entries
+however many stories the archive holds.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import OuterRef
+from django.db.models.expressions import RawSQL
+from django.http import Http404
+
+from entities.models import Entity
+from newsroom.addresses import address
+
+from .models import FAQ, Correction, LiveTopic, Story
+from .prepared import PreparedQuery
+from .search import search_stories
+
+STORIES_PER_PAGE = 20
+TOPIC_STORIES = 50
+FEED_ITEMS = 30
+# How many stories past a page's start are counted for its pagination.
+COUNT_LIMIT = 200
+
+# Parameter stand-ins: values no real request sends, each unique in the SQL.
+_TEXT = "newsroom:stand-in-text"
+_OFFSET = 987_654_321
+_ID = 987_654_323
+_FROM = datetime(1111, 11, 11, tzinfo=UTC)
+_TO = datetime(1222, 12, 12, tzinfo=UTC)
+
+CARD_COLUMNS = (
+    "pk",
+    "public_slug",
+    "first_published_at",
+    "last_published_at",
+    "live_revision__search_headline",
+    "live_revision__search_summary",
+)
+
+
+class CardText:
+    """What a card shows of the live revision."""
+
+    __slots__ = ("search_headline", "search_summary")
+
+    def __init__(self, headline, summary):
+        self.search_headline = headline
+        self.search_summary = summary
+
+
+class Card:
+    """A published story on a listing: what story_card() reads of a Story."""
+
+    __slots__ = (
+        "pk",
+        "public_slug",
+        "first_published_at",
+        "last_published_at",
+        "live_revision",
+        "extra",
+    )
+
+    def __init__(self, row):
+        (
+            self.pk,
+            self.public_slug,
+            self.first_published_at,
+            self.last_published_at,
+            headline,
+            summary,
+            *self.extra,
+        ) = row
+        self.live_revision = CardText(headline, summary)
+
+    @property
+    def id(self):
+        return self.pk
+
+    def get_absolute_url(self):
+        return address("stories:detail", self.public_slug)
+
+
+class ListingPage:
+    """One page of cards, read by templates as Django's Page is (the
+    paginator is the page itself). The count is exact unless it reached
+    COUNT_LIMIT past the page's start."""
+
+    def __init__(self, number, cards, counted, per_page):
+        self.number = number
+        self.object_list = cards
+        self.per_page = per_page
+        start = (number - 1) * per_page
+        self.is_exact = counted <= COUNT_LIMIT
+        self.count = start + min(counted, COUNT_LIMIT)
+        self.num_pages = max(1, -(-self.count // per_page))
+
+    @property
+    def paginator(self):
+        return self
+
+    def has_next(self):
+        return self.number < self.num_pages or not self.is_exact
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_other_pages(self):
+        return self.has_previous() or self.has_next()
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __getitem__(self, index):
+        return self.object_list[index]
+
+
+def page_number(request) -> int:
+    """The ?page= number, or 404 for anything but a positive integer."""
+    raw = request.GET.get("page") or "1"
+    try:
+        number = int(raw)
+    except ValueError:
+        raise Http404("No such page.") from None
+    if number < 1:
+        raise Http404("No such page.")
+    return number
+
+
+def _counted(queryset, columns, offset):
+    """columns of queryset's page at offset, each row ending with the number
+    of rows from the page's start on, counted up to COUNT_LIMIT + 1."""
+    # In any order the same number of rows lie past offset: unordered, the
+    # count needs no ranking or sort.
+    bounded = queryset.order_by().values("pk")[offset : offset + COUNT_LIMIT + 1]
+    sql, params = bounded.query.sql_with_params()
+    total = RawSQL(f"SELECT count(*) FROM ({sql}) AS bounded", params)  # noqa: S611
+    return queryset.annotate(bounded_total=total).values_list(
+        *columns, "bounded_total"
+    )[offset : offset + STORIES_PER_PAGE]
+
+
+def _page(query, number, *values):
+    rows = query.rows(*values, (number - 1) * STORIES_PER_PAGE)
+    if not rows and number > 1:
+        raise Http404("No such page.")
+    counted = rows[0][-1] if rows else 0
+    cards = [Card(row[:-1]) for row in rows]
+    return ListingPage(number, cards, counted, STORIES_PER_PAGE)
+
+
+def _newest():
+    return Story.objects.published().order_by("-last_published_at", "-pk")
+
+
+def _on_live_topic(key):
+    """Live-topic rows under key of published stories, newest first: read
+    off the (key, -last_published_at, -story) index, whose time is the
+    story's last publication, so a page reads a page's worth of entries."""
+    return LiveTopic.objects.filter(
+        key=key, story__in=Story.objects.published()
+    ).order_by("-last_published_at", "-story_id")
+
+
+TOPIC_CARD_COLUMNS = tuple(
+    "story_id" if name == "pk" else f"story__{name}" for name in CARD_COLUMNS
+)
+
+_HOME = PreparedQuery(
+    "home",
+    lambda offset: _counted(_newest(), CARD_COLUMNS, offset),
+    (_OFFSET,),
+    ("bigint",),
+)
+_ON_LIVE_TOPIC = PreparedQuery(
+    "live_topic_page",
+    lambda key, offset: _counted(_on_live_topic(key), TOPIC_CARD_COLUMNS, offset),
+    (_TEXT, _OFFSET),
+    ("text", "bigint"),
+)
+
+
+_AUTHOR = PreparedQuery(
+    "author_page",
+    lambda user_id, offset: _counted(
+        Story.objects.by_author(user_id).order_by("-last_published_at", "-pk"),
+        CARD_COLUMNS,
+        offset,
+    ),
+    (_ID, _OFFSET),
+    ("bigint", "bigint"),
+)
+_ARCHIVE = PreparedQuery(
+    "archive_page",
+    lambda start, end, offset: _counted(
+        Story.objects.published()
+        .filter(first_published_at__gte=start, first_published_at__lt=end)
+        .order_by("-first_published_at", "-pk"),
+        CARD_COLUMNS,
+        offset,
+    ),
+    (_FROM, _TO, _OFFSET),
+    ("timestamptz", "timestamptz", "bigint"),
+)
+_OUTLET = PreparedQuery(
+    "outlet_page",
+    lambda key, offset: _counted(
+        _on_live_topic(key),
+        (*TOPIC_CARD_COLUMNS, "story__live_revision__content__source_summaries"),
+        offset,
+    ),
+    (_TEXT, _OFFSET),
+    ("text", "bigint"),
+)
+_TOPIC = PreparedQuery(
+    "topic_page",
+    lambda key: _on_live_topic(key).values_list(*TOPIC_CARD_COLUMNS)[:TOPIC_STORIES],
+    (_TEXT,),
+    ("text",),
+)
+_FAQ = PreparedQuery(
+    "faq_page",
+    lambda faq_id: (
+        Story.objects.published()
+        .filter(live_revision__faqs=faq_id)
+        .order_by("-last_published_at", "-pk")
+        .values_list(*CARD_COLUMNS)
+    ),
+    (_ID,),
+    ("bigint",),
+)
+_FEED_COLUMNS = ("live_revision__content__authors", "live_revision__content__tags")
+
+
+def _with_latest_update(queryset, story):
+    """Feed entries are updated when an update line adds news."""
+    latest = Correction.objects.latest_update_time(OuterRef(story))
+    return queryset.annotate(latest_update_at=latest)
+
+
+_FEED = PreparedQuery(
+    "feed",
+    lambda: _with_latest_update(_newest(), "pk").values_list(
+        *CARD_COLUMNS, *_FEED_COLUMNS, "latest_update_at"
+    )[:FEED_ITEMS],
+    (),
+    (),
+)
+_LIVE_TOPIC_FEED = PreparedQuery(
+    "live_topic_feed",
+    lambda key: _with_latest_update(_on_live_topic(key), "story_id").values_list(
+        *TOPIC_CARD_COLUMNS,
+        *(f"story__{name}" for name in _FEED_COLUMNS),
+        "latest_update_at",
+    )[:FEED_ITEMS],
+    (_TEXT,),
+    ("text",),
+)
+
+
+_SEARCH = PreparedQuery(
+    "search_page",
+    lambda query, offset: _counted(
+        search_stories(query), (*CARD_COLUMNS, "snippet"), offset
+    ),
+    (_TEXT, _OFFSET),
+    ("text", "bigint"),
+)
+
+
+def search_page(query: str, number: int) -> ListingPage:
+    """Published stories matching query, best first (search.search_stories),
+    each card's extra its snippet, unescaped."""
+    return _page(_SEARCH, number, query)
+
+
+ENTITY_FIELDS = tuple(f.attname for f in Entity._meta.concrete_fields)
+_ENTITY = PreparedQuery(
+    "public_entity",
+    lambda slug: Entity.objects.public().filter(slug=slug).values_list(*ENTITY_FIELDS),
+    (_TEXT,),
+    ("text",),
+)
+FAQ_FIELDS = ("id", "question", "slug")
+_ENTITY_FAQS = PreparedQuery(
+    "entity_faqs",
+    lambda entity_id: (
+        FAQ.objects.public()
+        .filter(entities=entity_id)
+        .order_by("question", "id")
+        .values_list(*FAQ_FIELDS)
+    ),
+    (_ID,),
+    ("bigint",),
+)
+
+
+def public_entity(slug: str) -> Entity | None:
+    """The entity at slug if a published story is about it (its topic page),
+    with every column loaded, as the ORM would build it."""
+    rows = _ENTITY.rows(slug)
+    return Entity.from_db(DEFAULT_DB_ALIAS, ENTITY_FIELDS, rows[0]) if rows else None
+
+
+def entity_faqs(entity_id: int) -> list[FAQ]:
+    """Public FAQs about the entity: their questions and addresses."""
+    return [
+        FAQ.from_db(DEFAULT_DB_ALIAS, FAQ_FIELDS, row)
+        for row in _ENTITY_FAQS.rows(entity_id)
+    ]
+
+
+def home_page(number: int) -> ListingPage:
+    """The newest published stories."""
+    return _page(_HOME, number)
+
+
+def live_topic_page(key: str, number: int) -> ListingPage:
+    """Published stories about a topic, tag or outlet (its LiveTopic key)."""
+    return _page(_ON_LIVE_TOPIC, number, key)
+
+
+def tag_page(slug: str, number: int) -> ListingPage:
+    # LiveTopic.keys_of() names a tag by its slug.
+    return _page(_ON_LIVE_TOPIC, number, f"tag:{slug}")
+
+
+def author_page(user_id: int, number: int) -> ListingPage:
+    return _page(_AUTHOR, number, user_id)
+
+
+def archive_page(start: datetime, end: datetime, number: int) -> ListingPage:
+    """Stories first published from start until end, newest first."""
+    return _page(_ARCHIVE, number, start, end)
+
+
+def outlet_page(outlet_id: int, number: int) -> ListingPage:
+    """Stories citing the outlet, each card's extra the live revision's
+    source summaries."""
+    page = _page(_OUTLET, number, LiveTopic.outlet_key(outlet_id))
+    for card in page.object_list:
+        card.extra = _json(card.extra[0])
+    return page
+
+
+def topic_cards(entity_id: int) -> list[Card]:
+    """The newest TOPIC_STORIES published stories about an entity."""
+    return [Card(row) for row in _TOPIC.rows(f"{LiveTopic.ENTITY_PREFIX}{entity_id}")]
+
+
+def faq_cards(faq_id: int) -> list[Card]:
+    """Every published story linking to the FAQ, newest first."""
+    return [Card(row) for row in _FAQ.rows(faq_id)]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    card: Card
+    authors: list
+    tags: list
+    latest_update_at: datetime | None
+
+
+def feed_items(key: str | None = None) -> list[FeedItem]:
+    """The newest FEED_ITEMS published stories, or those under a LiveTopic
+    key, with the live revision's authors and tags."""
+    rows = _FEED.rows() if key is None else _LIVE_TOPIC_FEED.rows(key)
+    items = []
+    for row in rows:
+        card = Card(row)
+        authors, tags, latest_update_at = card.extra
+        items.append(
+            FeedItem(card, _json(authors) or [], _json(tags) or [], latest_update_at)
+        )
+    return items
+
+
+def _json(value):
+    # The ORM decodes JSON; rows EXECUTEd straight from the cursor do not.
+    return json.loads(value) if isinstance(value, str) else value

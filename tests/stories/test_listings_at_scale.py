@@ -1,0 +1,135 @@
+"""What keeps reader pages' cost flat as the archive grows: bounded search
+over live revisions only, bounded counting for pagination, remembered
+cards."""
+
+import pytest
+from django.db import connection
+
+from stories import listings, search, services
+from stories.models import Story, StoryRevision
+from tests.entities.factories import EntityFactory
+from tests.stories.factories import StoryFactory
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's full-text search"
+)
+
+
+@on_postgresql
+def test_only_live_revisions_keep_a_search_vector(editor):
+    story = StoryFactory(headline="Tariff talks resume", published=True)
+    first = story.live_revision_id
+    services.publish_story(
+        story=Story.objects.get(pk=story.pk),
+        by=editor,
+        correction_kind="update",
+        correction_text="Updated with the new figures.",
+    )
+    story.refresh_from_db()
+    with_vector = StoryRevision.objects.filter(search_vector__isnull=False)
+    assert list(with_vector.values_list("pk", flat=True)) == [story.live_revision_id]
+    assert story.live_revision_id != first
+    services.unpublish_story(story=story, by=editor, reason="Legal advice.")
+    assert not with_vector.exists()
+
+
+@on_postgresql
+def test_a_withdrawn_story_is_not_found_by_its_old_words(client, editor):
+    story = StoryFactory(headline="Walrus census published", published=True)
+    assert "Walrus census" in client.get("/search/", {"q": "walrus"}).content.decode()
+    services.unpublish_story(story=story, by=editor, reason="Wrong figures.")
+    html = client.get("/search/", {"q": "walrus"}).content.decode()
+    assert "Walrus census" not in html and "Nothing matched" in html
+
+
+@on_postgresql
+def test_a_draft_whose_revisions_were_indexed_is_not_found(client, editor):
+    """A vector left on a draft's revision is still not a result: search
+    starts from Story.objects.published()."""
+    draft = StoryFactory(headline="Narwhal numbers fall")
+    services.record_save(story=draft, by=editor)
+    StoryRevision.objects.filter(story=draft).update(
+        search_vector=search.SearchVector("search_headline")
+    )
+    StoryRevision.objects.filter(story=draft).update(search_headline="Narwhal")
+    assert (
+        "Nothing matched" in client.get("/search/", {"q": "narwhal"}).content.decode()
+    )
+
+
+@on_postgresql
+def test_search_ranks_only_the_newest_matches_and_says_so(
+    client, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(search, "SEARCH_CANDIDATES", 3)
+    oldest = StoryFactory(headline="Glacier glacier glacier melt", published=True)
+    newer = [
+        StoryFactory(headline=f"Report {n}", summary="A glacier moved.", published=True)
+        for n in range(4)
+    ]
+    # the bounded count, one page of the ranked candidates
+    with django_assert_max_num_queries(2):
+        html = client.get("/search/", {"q": "glacier"}).content.decode()
+    # The oldest match ranks best but is not among the newest three.
+    assert oldest.headline not in html
+    assert all(story.headline in html for story in newer[1:])
+    assert newer[0].headline not in html
+    assert "3 or more results" in html
+
+
+@on_postgresql
+def test_search_ranks_headline_over_summary_among_candidates(client):
+    StoryFactory(
+        headline="Weekly budget notes", summary="About ferries.", published=True
+    )
+    StoryFactory(headline="Ferries return", summary="Timetables.", published=True)
+    html = client.get("/search/", {"q": "ferries"}).content.decode()
+    assert html.index("Ferries return") < html.index("Weekly budget notes")
+    assert "2 results for" in html
+
+
+def test_pagination_counts_only_so_far_past_the_page(client, monkeypatch):
+    monkeypatch.setattr(listings, "COUNT_LIMIT", 25)
+    monkeypatch.setattr(listings, "STORIES_PER_PAGE", 10)
+    StoryFactory.create_batch(41, published=True)
+    html = client.get("/").content.decode()
+    assert "Page 1 of more than 3" in html and 'rel="next"' in html
+    html = client.get("/?page=3").content.decode()
+    # 20 before the page and 21 from it on: within the limit, so exact.
+    assert "Page 3 of 5" in html
+    assert client.get("/?page=5").status_code == 200
+    assert client.get("/?page=6").status_code == 404
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", "1.5"])
+def test_a_page_that_is_not_a_positive_number_is_404(client, page):
+    StoryFactory(published=True)
+    assert client.get("/", {"page": page}).status_code == 404
+    assert client.get("/tags/defence/", {"page": page}).status_code == 404
+
+
+def test_a_remembered_card_shows_the_republished_headline(client, editor):
+    topic = EntityFactory()
+    story = StoryFactory(headline="First headline", entities=[topic], published=True)
+    assert "First headline" in client.get(topic.get_absolute_url()).content.decode()
+    Story.objects.filter(pk=story.pk).update(headline="Second headline")
+    services.publish_story(story=Story.objects.get(pk=story.pk), by=editor)
+    html = client.get(topic.get_absolute_url()).content.decode()
+    assert "Second headline" in html and "First headline" not in html
+
+
+def test_topic_tag_and_feed_pages_read_the_live_topic_index(
+    client, django_assert_max_num_queries
+):
+    topic = EntityFactory()
+    StoryFactory.create_batch(25, entities=[topic], published=True)
+    client.get(topic.get_absolute_url())  # prepares the statements
+    client.get(f"/feeds/topics/{topic.slug}/rss/")
+    # the topic, its stories, its FAQs
+    with django_assert_max_num_queries(3):
+        html = client.get(topic.get_absolute_url()).content.decode()
+    assert html.count('class="story-card"') == 25
+    # the topic, its stories with authors and tags
+    with django_assert_max_num_queries(2):
+        assert client.get(f"/feeds/topics/{topic.slug}/rss/").status_code == 200
