@@ -164,8 +164,20 @@ def forget(tags) -> None:
         paths, _ = pipe.execute()
     except redis.RedisError:
         logger.warning("Could not find the baked files to remove", exc_info=True)
+        forget_everything()
         return
     for path in paths:
         target = file_for(path.decode())
         if target is not None:
+            remove(target)
+
+
+def forget_everything() -> None:
+    """Remove every baked file, when which of them to remove cannot be
+    known: the web server then sends every page from Django until it is
+    baked again, rather than any stale one."""
+    if not settings.BAKED_PAGES_ROOT:
+        return
+    for target in Path(settings.BAKED_PAGES_ROOT).rglob("*"):
+        if target.is_file():
             remove(target)

@@ -255,14 +255,17 @@ def invalidate(tags) -> int | None:
     tags = sorted({*tags, UNTAGGED})
     if not settings.REDIS_URL:
         return None
+    from newsroom import baked_pages
+
     try:
         clock = _script("invalidate")(keys=[CLOCK_KEY, TAGS_KEY], args=tags)
     except redis.RedisError:
-        # Redis down: nothing is being served from it either.
+        # Redis down: nothing is being served from it either, but the web
+        # server keeps sending baked files, and which of them show what
+        # changed is listed in Redis. Every file goes instead.
         logger.warning("Could not invalidate the page cache", exc_info=True)
+        baked_pages.forget_everything()
         return None
-    from newsroom import baked_pages
-
     baked_pages.forget(tags)
     return clock
 

@@ -4,8 +4,9 @@ the page cache (and, with BAKED_PAGES_ROOT, into files) before readers ask."""
 import stat
 
 import pytest
+import redis
 
-from newsroom import baked_pages
+from newsroom import baked_pages, pagecache
 from stories import services, tasks
 from tests.entities.factories import EntityFactory
 from tests.newsroom.test_pagecache import get, redis_cache  # noqa: F401
@@ -178,6 +179,28 @@ def test_a_withdrawn_story_loses_its_file_and_answers_410(
     assert not (baked_root / "tags/economy/index.html").exists()
     status, _, body = get(story.get_absolute_url())
     assert status.startswith("410") and "Baked headline" not in body
+
+
+def test_a_withdrawal_redis_cannot_record_removes_every_baked_file(
+    redis_cache,  # noqa: F811
+    story,
+    editor,
+    enqueued,
+    baked_root,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    publish(story, editor, django_capture_on_commit_callbacks)
+    run_enqueued(enqueued)
+    assert (baked_root / "stories" / story.slug / "index.html").exists()
+
+    def unreachable(*args, **kwargs):
+        raise redis.ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(pagecache, "_script", lambda name: unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.unpublish_story(story=story, by=editor, reason="Legal")
+    assert not [path for path in baked_root.rglob("*") if path.is_file()]
 
 
 def test_a_file_rendered_while_its_page_is_invalidated_is_not_kept(
