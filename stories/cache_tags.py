@@ -111,7 +111,14 @@ def of_live_story(pk) -> set[str]:
     from .models import StoryRevision
 
     revision = StoryRevision.objects.get(pk=revision_id)
-    tags.update(faq(i) for i in revision.faqs.values_list("pk", flat=True))
+    faq_ids = list(revision.faqs.values_list("pk", flat=True))
+    tags.update(faq(i) for i in faq_ids)
+    # A topic page lists the public FAQs about it: a story linking one
+    # makes it public, or stops it being so, whatever the story is about.
+    from .models import FAQ
+
+    topic_ids = FAQ.entities.through.objects.filter(faq_id__in=faq_ids)
+    tags.update(entity(i) for i in topic_ids.values_list("entity_id", flat=True))
     tags.update(author(i) for i in revision.authors.values_list("pk", flat=True))
     if first_published_at is not None:
         tags.add(archive(first_published_at.year))

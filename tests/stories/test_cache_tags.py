@@ -144,6 +144,21 @@ def test_a_publication_makes_stale_only_the_pages_showing_the_story(
     assert world.stale() == STORY_CHANGE
 
 
+def test_a_story_linking_another_topics_faq_makes_that_topic_stale(
+    world, editor, django_capture_on_commit_callbacks
+):
+    peru_faq = FAQFactory(question="Why Peru?")
+    peru_faq.entities.add(world.peru)
+    linker = StoryFactory(
+        headline="Linker explained", entities=[world.japan], faqs=[peru_faq]
+    )
+    world.warm()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_story(story=linker, by=editor)
+    assert "other topic" in world.stale()
+    assert "Why Peru?" in get("/topics/peru/")[2]
+
+
 def test_a_republication_without_a_correction_leaves_corrections_cached(
     world, editor, django_capture_on_commit_callbacks
 ):
