@@ -28,6 +28,7 @@ from .models import (
     AutosaveDraft,
     EntitySuggestion,
     FailedTask,
+    LiveTopic,
     Outlet,
     Section,
     SourceSummary,
@@ -828,6 +829,16 @@ admin.site.unregister(Tag)
 class TagAdmin(InvalidatePagesOnDelete, taggit_admin.TagAdmin):
     """taggit's tag admin, invalidating the cached pages showing a tag when
     it is renamed or deleted."""
+
+    def get_readonly_fields(self, request, obj=None):
+        # Published stories' frozen revisions, related stories and the tag's
+        # page and feeds find the tag by its slug: it is fixed once in use.
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and LiveTopic.objects.filter(
+            key=LiveTopic.tag_key(obj.slug)
+        ).exists():
+            return (*fields, "slug")
+        return fields
 
     def save_model(self, request, obj, form, change):
         services.save_reference(obj=obj, by=request.user)

@@ -86,7 +86,7 @@ class TagFeed(StoryFeed):
         return f"/tags/{tag.slug}/"
 
     def live_topic_key(self, tag):
-        return f"tag:{tag.slug}"
+        return LiveTopic.tag_key(tag.slug)
 
 
 class AtomTagFeed(TagFeed):

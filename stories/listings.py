@@ -346,7 +346,7 @@ def live_topic_page(key: str, number: int) -> ListingPage:
 
 def tag_page(slug: str, number: int) -> ListingPage:
     # LiveTopic.keys_of() names a tag by its slug.
-    return _page(_ON_LIVE_TOPIC, number, f"tag:{slug}")
+    return _page(_ON_LIVE_TOPIC, number, LiveTopic.tag_key(slug))
 
 
 def author_page(user_id: int, number: int) -> ListingPage:

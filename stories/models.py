@@ -449,6 +449,7 @@ class LiveTopic(models.Model):
     # Outlet rows serve the outlet pages only: keys_of() leaves them out, so
     # a shared outlet makes no story related and no outlet a topic.
     OUTLET_PREFIX = "outlet:"
+    TAG_PREFIX = "tag:"
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=150)
@@ -487,7 +488,11 @@ class LiveTopic(models.Model):
         stories share."""
         return [
             f"{cls.ENTITY_PREFIX}{e['id']}" for e in content.get("entities", [])
-        ] + [f"tag:{t['slug']}" for t in content.get("tags", [])]
+        ] + [cls.tag_key(t["slug"]) for t in content.get("tags", [])]
+
+    @classmethod
+    def tag_key(cls, slug) -> str:
+        return f"{cls.TAG_PREFIX}{slug}"
 
     @staticmethod
     def key_of_row(prefix: str):

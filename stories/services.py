@@ -650,7 +650,10 @@ def save_reference(*, obj, by: User) -> None:
     """Save an entity, FAQ, outlet or tag edited in the admin. Published
     stories show their pages and cards, so the cached pages showing it are
     invalidated on commit (after the admin has saved its links too)."""
-    before = cache_tags.reference_tags(obj) if obj.pk else set()
+    # What the row shows readers as stored, not as edited: an FAQ's old
+    # topics, a tag's old slug.
+    stored = type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
+    before = cache_tags.reference_tags(stored) if stored is not None else set()
     obj.save()
     transaction.on_commit(
         lambda: cache_tags.invalidate(cache_tags.reference_changed(obj, before))

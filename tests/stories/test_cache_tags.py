@@ -296,6 +296,27 @@ def test_renaming_a_tag_makes_stale_its_page_and_the_stories_tagged_with_it(
     assert world.stale() == {"tag", "story", "neighbour", "sitemap", "story sitemap"}
 
 
+def test_a_tag_published_stories_use_keeps_its_address_in_the_admin(
+    world, editor, client
+):
+    client.force_login(editor)
+    economy = Tag.objects.get(slug="economy")
+    client.post(
+        f"/admin/taggit/tag/{economy.pk}/change/",
+        {"name": "The economy", "slug": "the-economy"},
+    )
+    economy.refresh_from_db()
+    assert (economy.name, economy.slug) == ("The economy", "economy")
+    assert get("/tags/economy/")[0].startswith("200")
+    unused = Tag.objects.create(name="Unused", slug="unused")
+    client.post(
+        f"/admin/taggit/tag/{unused.pk}/change/",
+        {"name": "Unused", "slug": "still-unused"},
+    )
+    unused.refresh_from_db()
+    assert unused.slug == "still-unused"
+
+
 def test_deleting_a_tag_makes_stale_its_page_and_the_stories_tagged_with_it(
     world, editor, django_capture_on_commit_callbacks
 ):
