@@ -834,9 +834,10 @@ class TagAdmin(InvalidatePagesOnDelete, taggit_admin.TagAdmin):
         # Published stories' frozen revisions, related stories and the tag's
         # page and feeds find the tag by its slug: it is fixed once in use.
         fields = super().get_readonly_fields(request, obj)
-        if obj is not None and LiveTopic.objects.filter(
-            key=LiveTopic.tag_key(obj.slug)
-        ).exists():
+        if (
+            obj is not None
+            and LiveTopic.objects.filter(key=LiveTopic.tag_key(obj.slug)).exists()
+        ):
             return (*fields, "slug")
         return fields
 

@@ -16,6 +16,7 @@ however many stories the archive holds.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +37,11 @@ TOPIC_STORIES = 50
 FEED_ITEMS = 30
 # How many stories past a page's start are counted for its pagination.
 COUNT_LIMIT = 200
+# The deepest page a listing offers: reading page n skips (n - 1) x 20 rows,
+# so unbounded numbers would let any request scan the archive. Older
+# stories stay reachable by month, topic, tag and search.
+MAX_PAGE_NUMBER = 500
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,2}")
 
 # Parameter stand-ins: values no real request sends, each unique in the SQL.
 _TEXT = "newsroom:stand-in-text"
@@ -115,6 +121,8 @@ class ListingPage:
         return self
 
     def has_next(self):
+        if self.number >= MAX_PAGE_NUMBER:
+            return False
         return self.number < self.num_pages or not self.is_exact
 
     def has_previous(self):
@@ -140,15 +148,13 @@ class ListingPage:
 
 
 def page_number(request) -> int:
-    """The ?page= number, or 404 for anything but a positive integer."""
-    raw = request.GET.get("page") or "1"
-    try:
-        number = int(raw)
-    except ValueError:
-        raise Http404("No such page.") from None
-    if number < 1:
+    """The ?page= number, or 404 for anything but a positive integer up to
+    MAX_PAGE_NUMBER written plainly: "01" or "+1" would be another address
+    of the same page, for caches to keep apart."""
+    raw = request.GET.get("page", "1")
+    if not _PAGE_NUMBER.fullmatch(raw) or int(raw) > MAX_PAGE_NUMBER:
         raise Http404("No such page.")
-    return number
+    return int(raw)
 
 
 def _counted(queryset, columns, offset):

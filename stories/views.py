@@ -40,7 +40,7 @@ ACTIVE_TOPIC_DAYS = 30
 
 def _page(request, queryset, per_page=STORIES_PER_PAGE):
     paginator = Paginator(queryset, per_page)
-    number = request.GET.get("page") or 1
+    number = listings.page_number(request)
     try:
         return paginator.page(number)
     except InvalidPage:
@@ -271,9 +271,9 @@ def author_detail(request, username):
 def archive(request, year, month=None):
     try:
         start = date(year, month or 1, 1)
-    except ValueError:
+        end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
+    except ValueError:  # no such month, or past the year 9999
         raise Http404("No such date.") from None
-    end = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)
     # Midnight in the newsroom's time zone, as the dates are shown.
     page = listings.archive_page(
         timezone.make_aware(datetime.combine(start, time.min)),
@@ -295,7 +295,9 @@ def archive(request, year, month=None):
 
 
 def search(request):
-    query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_CHARS]
+    # PostgreSQL text cannot hold NUL: dropped, not a failed query.
+    query = request.GET.get("q", "").replace("\x00", "")
+    query = " ".join(query.split())[:MAX_QUERY_CHARS]
     # Any publication may change any search's results.
     cache_tags.page(request, cache_tags.SEARCH)
     page = listings.search_page(query, listings.page_number(request)) if query else None

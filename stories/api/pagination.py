@@ -60,7 +60,8 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return DEFAULT_PAGE_SIZE
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        # isdecimal, not isdigit: "²" is a digit int() refuses.
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
             message = f"A whole number from 1 to {MAX_PAGE_SIZE}."
             raise ValidationError({self.page_size_query_param: message})
         return int(raw)
@@ -93,6 +94,8 @@ class KeysetPagination(BasePagination):
             not isinstance(position, list)
             or len(position) != len(self.ordering)
             or not all(isinstance(value, str | int) for value in position)
+            # PostgreSQL text cannot hold NUL: the query would fail.
+            or any(isinstance(value, str) and "\x00" in value for value in position)
         ):
             raise ValidationError({self.cursor_query_param: "Invalid cursor."})
         return position

@@ -177,6 +177,7 @@ def test_filters_combine_and_unknown_slugs_give_an_empty_list(client, live):
         "cursor=not-a-cursor",
         # Well-formed base64 JSON with values of the wrong type.
         "cursor=WyJub3QtYS1kYXRlIiwieCJd",
+        "page_size=%C2%B2",  # a superscript two: a digit, not a number
     ],
 )
 def test_bad_filter_and_cursor_values_answer_400_in_json(client, live, query):
@@ -189,6 +190,12 @@ def test_bad_filter_and_cursor_values_answer_400_in_json(client, live, query):
         "page_size",
         "cursor",
     }
+
+
+def test_a_cursor_holding_a_nul_character_answers_400(client, live):
+    # ["\u0000", 1]: PostgreSQL text cannot hold it.
+    status, _ = get_json(client, f"{API}/topics/?cursor=WyJcdTAwMDAiLCAxXQ")
+    assert status == 400
 
 
 def test_cursor_pages_visit_every_story_once_even_when_times_tie(client):

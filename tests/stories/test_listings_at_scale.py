@@ -102,11 +102,32 @@ def test_pagination_counts_only_so_far_past_the_page(client, monkeypatch):
     assert client.get("/?page=6").status_code == 404
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "two", "1.5"])
+@pytest.mark.parametrize(
+    "page", ["0", "-1", "two", "1.5", "01", "+1", " 1", "501", "9" * 30]
+)
 def test_a_page_that_is_not_a_positive_number_is_404(client, page):
     StoryFactory(published=True)
     assert client.get("/", {"page": page}).status_code == 404
     assert client.get("/tags/defence/", {"page": page}).status_code == 404
+
+
+def test_the_deepest_page_offers_no_older_link(client, monkeypatch):
+    monkeypatch.setattr(listings, "MAX_PAGE_NUMBER", 2)
+    for _ in range(45):
+        StoryFactory(published=True)
+    assert 'rel="next"' in client.get("/").content.decode()
+    assert 'rel="next"' not in client.get("/?page=2").content.decode()
+    assert client.get("/?page=3").status_code == 404
+
+
+def test_an_archive_past_the_last_representable_date_is_404(client):
+    assert client.get("/archive/9999/").status_code == 404
+    assert client.get("/archive/9999/12/").status_code == 404
+
+
+def test_a_search_with_a_nul_character_still_answers(client):
+    StoryFactory(published=True, headline="Defence spending")
+    assert client.get("/search/", {"q": "Defence\x00"}).status_code == 200
 
 
 def test_a_remembered_card_shows_the_republished_headline(client, editor):
