@@ -233,6 +233,8 @@ def test_nginx_sends_baked_files_only_to_anonymous_plain_requests(nginx_in_front
     (baked / "sitemap.xml").write_text("<urlset/>")
 
     def fetch(path, method="GET", **headers):
+        # As the TLS proxy in front says of a reader's https request.
+        headers = {"X-Forwarded-Proto": "https", **headers}
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}{path}", method=method, headers=headers
         )
@@ -248,6 +250,9 @@ def test_nginx_sends_baked_files_only_to_anonymous_plain_requests(nginx_in_front
     assert fetch("/stories/x/?utm=1")[0] == app + "/stories/x/?utm=1"
     assert fetch("/stories/x/", Cookie="a=1; sessionid=abc")[0] == app + "/stories/x/"
     assert fetch("/stories/x/", method="POST")[0] == app + "/stories/x/"
+    # Plain http: the app redirects it to https rather than a file answering.
+    plain = fetch("/stories/x/", **{"X-Forwarded-Proto": "http"})[0]
+    assert plain == app + "/stories/x/"
     # No file: Django decides (a withdrawn story's 410), at the address asked.
     assert fetch("/stories/y/")[0] == app + "/stories/y/"
     assert fetch("/sitemap-news.xml")[0] == app + "/sitemap-news.xml"
