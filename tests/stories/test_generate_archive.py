@@ -115,3 +115,16 @@ def test_it_refuses_a_database_that_has_stories_unless_told(settings):
     assert Story.objects.count() == 1
     generate(**SMALL, add=True)
     assert Story.objects.published().count() == 50
+
+
+def test_adding_to_an_archive_makes_every_cached_page_stale(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from newsroom import pagecache
+
+    settings.DEBUG = True
+    calls = []
+    monkeypatch.setattr(pagecache, "invalidate", calls.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        generate(**SMALL)
+    assert calls == [[pagecache.EVERYTHING]]

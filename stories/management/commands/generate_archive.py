@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
 from entities.models import Entity
+from newsroom import pagecache
 from stories.models import (
     FAQ,
     Correction,
@@ -107,6 +108,8 @@ class Command(BaseCommand):
         generator = Generator(options, progress=not options["no_progress"])
         with transaction.atomic():
             generator.run()
+            # Every listing changes; bulk inserts name no story's pages.
+            transaction.on_commit(pagecache.invalidate_everything)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # Plans made on empty-table statistics are not production's.
