@@ -4,8 +4,16 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from stories import cache_tags
 from stories.api import schemas
-from stories.api.views import BAD_REQUEST, NOT_FOUND, Links, ListView, PublicView
+from stories.api.views import (
+    BAD_REQUEST,
+    NOT_FOUND,
+    Links,
+    ListView,
+    PublicView,
+    tag_page,
+)
 
 from .models import Entity
 
@@ -56,4 +64,5 @@ class TopicDetail(PublicView):
         entity = get_object_or_404(
             Entity.objects.public().only(*TOPIC_FIELDS, "biography"), slug=slug
         )
+        tag_page(request, cache_tags.entity(entity.pk))
         return Response({**topic_item(Links(), entity), "biography": entity.biography})

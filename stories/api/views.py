@@ -21,6 +21,7 @@ from taggit.models import Tag
 
 from newsroom.addresses import address
 
+from .. import cache_tags
 from ..models import API_LIST_PARTS, FAQ, Correction, Outlet, Story
 from . import schemas
 from .pagination import KeysetPagination
@@ -224,6 +225,12 @@ def cache_like_pages(response):
     return response
 
 
+def tag_page(request, *tags, stories=()):
+    """cache_tags.page() for a DRF request: the page cache reads the tags
+    from the Django request it wraps."""
+    cache_tags.page(request._request, *tags, stories=stories)
+
+
 class PublicMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -245,8 +252,14 @@ class ListView(PublicView):
     def item(self, link, row) -> dict:
         raise NotImplementedError
 
+    def tag_page(self, request, rows):
+        # Topics, questions, outlets and tags are listed when the sitemap
+        # lists them: it changes with every publication and every edit.
+        tag_page(request, cache_tags.SITEMAP)
+
     def get(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.get_queryset())
+        self.tag_page(request, rows)
         link = Links()
         return self.get_paginated_response([self.item(link, row) for row in rows])
 
@@ -286,6 +299,10 @@ class StoryList(ListView):
         parts = {part: getattr(story, f"live_{part}") for part in API_LIST_PARTS}
         return story_item(link, story, parts)
 
+    def tag_page(self, request, rows):
+        # The newest stories, as on the home page.
+        tag_page(request, cache_tags.HOME, stories=rows)
+
     @extend_schema(
         summary="Published stories, newest first",
         parameters=[schemas.StoryFilterSerializer],
@@ -313,6 +330,11 @@ class StoryDetail(PublicView):
             dict(FAQ.objects.filter(pk__in=faq_ids).values_list("pk", "answer"))
             if faq_ids
             else {}
+        )
+        # The answers are read from the questions themselves, not the
+        # revision: an edited answer shows here at once.
+        tag_page(
+            request, cache_tags.story(story.pk), *(cache_tags.faq(i) for i in faq_ids)
         )
         response = Response(story_detail_item(Links(), story, notes, answers))
         response["Last-Modified"] = http_date(story.last_published_at.timestamp())
@@ -347,6 +369,7 @@ class FAQDetail(PublicView):
     )
     def get(self, request, slug):
         faq = get_object_or_404(FAQ.objects.public(), slug=slug)
+        tag_page(request, cache_tags.faq(faq.pk))
         return Response(faq_item(Links(), faq))
 
 
@@ -380,6 +403,7 @@ class OutletDetail(PublicView):
     )
     def get(self, request, slug):
         outlet = get_object_or_404(Outlet.objects.public(), slug=slug)
+        tag_page(request, cache_tags.outlet(outlet.pk))
         return Response(outlet_item(Links(), outlet))
 
 

@@ -353,3 +353,36 @@ def test_a_bulk_import_makes_every_page_stale(world):
     world.warm()
     pagecache.invalidate_everything()
     assert world.stale() == set(world.pages())
+
+
+def test_content_api_answers_go_stale_with_the_pages_showing_the_same(
+    world, editor, django_capture_on_commit_callbacks
+):
+    api = {
+        "story list": "/api/v1/stories/",
+        "story": f"/api/v1/stories/{world.subject.public_slug}/",
+        "neighbour": f"/api/v1/stories/{world.neighbour.public_slug}/",
+        "unrelated": f"/api/v1/stories/{world.unrelated.public_slug}/",
+        "faq": f"/api/v1/faqs/{world.faq.slug}/",
+        "topic": "/api/v1/topics/japan/",
+        "other topic": "/api/v1/topics/peru/",
+        "topic list": "/api/v1/topics/",
+    }
+
+    def stale():
+        return {name for name, url in api.items() if "X-Cache" not in get(url)[1]}
+
+    for url in api.values():
+        get(url)
+    assert stale() == set()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_story(story=world.subject, by=editor)
+    # Like the pages: the question and topic pages list the story, and the
+    # neighbour shares its question; the unrelated story and topic stay.
+    assert stale() == {"story list", "story", "neighbour", "faq", "topic", "topic list"}
+    world.faq.answer = "<p>Because of the budget.</p>"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_reference(obj=world.faq, by=editor)
+    # The stories showing the answer, the question's own answer; and the
+    # topic's, whose page lists its questions (the API's topic shows none).
+    assert stale() == {"story", "neighbour", "faq", "topic", "topic list"}
