@@ -322,6 +322,18 @@ def _is_public_request(method, path, cookies: str) -> bool:
     return f"{settings.SESSION_COOKIE_NAME}=" not in cookies
 
 
+def mark_public(response):
+    """Give response the public pages' Cache-Control, for browsers and CDNs."""
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.PAGE_MAX_AGE,
+        s_maxage=settings.PAGE_SHARED_MAX_AGE,
+        stale_while_revalidate=settings.PAGE_STALE_WHILE_REVALIDATE,
+    )
+    return response
+
+
 class PageCacheMiddleware:
     """Marks public responses cacheable by CDNs and stores them for
     PageCacheApp."""
@@ -350,13 +362,7 @@ class PageCacheMiddleware:
             or response.status_code not in CACHEABLE_STATUSES
         ):
             return response
-        patch_cache_control(
-            response,
-            public=True,
-            max_age=settings.PAGE_MAX_AGE,
-            s_maxage=settings.PAGE_SHARED_MAX_AGE,
-            stale_while_revalidate=settings.PAGE_STALE_WHILE_REVALIDATE,
-        )
+        mark_public(response)
         # An http request answered by the https redirect is not worth keeping.
         secure_enough = request.is_secure() or not settings.SECURE_SSL_REDIRECT
         if clock is not None and request.method == "GET" and secure_enough:

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 from taggit.models import Tag
 
+from newsroom import pagecache
 from newsroom.addresses import address
 
 from .. import cache_tags
@@ -215,14 +215,7 @@ def outlet_item(link, outlet) -> dict:
 def cache_like_pages(response):
     """The pages' Cache-Control. The page cache's middleware adds it only to
     addresses it stores, and API lists take filters and cursors."""
-    patch_cache_control(
-        response,
-        public=True,
-        max_age=settings.PAGE_MAX_AGE,
-        s_maxage=settings.PAGE_SHARED_MAX_AGE,
-        stale_while_revalidate=settings.PAGE_STALE_WHILE_REVALIDATE,
-    )
-    return response
+    return pagecache.mark_public(response)
 
 
 def tag_page(request, *tags, stories=()):
