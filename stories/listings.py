@@ -302,7 +302,7 @@ _LIVE_TOPIC_FEED = PreparedQuery(
 _SEARCH = PreparedQuery(
     "search_page",
     lambda query, offset: _counted(
-        search_stories(query), (*CARD_COLUMNS, "snippet"), offset
+        search_stories(query), (*CARD_COLUMNS, "snippet", "parsed_query"), offset
     ),
     (_TEXT, _OFFSET),
     ("text", "bigint"),
@@ -311,7 +311,9 @@ _SEARCH = PreparedQuery(
 
 def search_page(query: str, number: int) -> ListingPage:
     """Published stories matching query, best first (search.search_stories),
-    each card's extra its snippet, unescaped."""
+    each card's extra its snippet's plain text and the query as the
+    database parsed it (search.safe_snippet highlights the one with the
+    other)."""
     return _page(_SEARCH, number, query)
 
 

@@ -297,7 +297,7 @@ def search(request):
     page = listings.search_page(query, listings.page_number(request)) if query else None
     results = []
     if page is not None:
-        results = [(card, safe_snippet(card.extra[0], query)) for card in page]
+        results = [(card, safe_snippet(*card.extra, query=query)) for card in page]
     response = render(
         request,
         "stories/search.html",
