@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import OuterRef
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Count, OuterRef, Value, Window
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -299,11 +299,24 @@ _LIVE_TOPIC_FEED = PreparedQuery(
 )
 
 
+def _search_counted(query, offset):
+    """_counted() for search: its matches are at most SEARCH_CANDIDATES, all
+    ranked for the sort, so they are counted in the same pass (a window)
+    instead of by finding the candidates a second time. On PostgreSQL only:
+    elsewhere search is not bounded."""
+    queryset = search_stories(query)
+    if connection.vendor != "postgresql":
+        return _counted(queryset, SEARCH_COLUMNS, offset)
+    past_offset = Window(Count("*")) - Value(offset)
+    return queryset.annotate(bounded_total=past_offset).values_list(
+        *SEARCH_COLUMNS, "bounded_total"
+    )[offset : offset + STORIES_PER_PAGE]
+
+
+SEARCH_COLUMNS = (*CARD_COLUMNS, "snippet", "parsed_query")
 _SEARCH = PreparedQuery(
     "search_page",
-    lambda query, offset: _counted(
-        search_stories(query), (*CARD_COLUMNS, "snippet", "parsed_query"), offset
-    ),
+    _search_counted,
     (_TEXT, _OFFSET),
     ("text", "bigint"),
 )
