@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -520,6 +521,30 @@ class LiveTopic(models.Model):
             if outlet_id is not None:
                 keys.append(cls.outlet_key(outlet_id))
         return keys
+
+
+class LiveTopicVersion(models.Model):
+    """One row naming the current state of the LiveTopic rows: a new random
+    token whenever they change (services.index_live_topics and every bulk
+    writer call bump()), in the same transaction. A web process keeps what
+    it derived from them (the home page's most active topics) under the
+    token it read, so a withdrawal makes it stale as the withdrawal
+    commits. Random rather than counted: a rolled-back change must never
+    leave a token meaning two different states."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
+
+    @classmethod
+    def bump(cls) -> None:
+        cls.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
+
+    @classmethod
+    def current(cls):
+        """The token as an expression (NULL before the first change)."""
+        return Subquery(cls.objects.filter(pk=1).values("token")[:1])
 
 
 class StorySlugRedirect(models.Model):

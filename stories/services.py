@@ -25,6 +25,7 @@ from .models import (
     AutosaveDraft,
     Correction,
     LiveTopic,
+    LiveTopicVersion,
     Outlet,
     PreviewLink,
     Section,
@@ -481,6 +482,7 @@ def index_live_topics(story: Story) -> None:
     """Make story's LiveTopic rows match its live revision (none once it is
     withdrawn): its topics and tags, and the outlets it cites."""
     LiveTopic.objects.filter(story=story).delete()
+    LiveTopicVersion.bump()
     # Only the live revision keeps its search vector, so the search index
     # holds what readers may find and grows with the stories, not the edits.
     StoryRevision.objects.filter(story=story, search_vector__isnull=False).exclude(
@@ -496,6 +498,7 @@ def rebuild_live_topics() -> None:
     """Rebuild every story's LiveTopic rows from the live revisions (after a
     bulk load, which does not carry them), in batches."""
     LiveTopic.objects.all().delete()
+    LiveTopicVersion.bump()
     # For revisions written before snapshots carried outlet ids.
     ids_by_slug = dict(Outlet.objects.values_list("slug", "pk"))
     published = Story.objects.published().select_related("live_revision")

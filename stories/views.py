@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
@@ -13,7 +13,6 @@ from django.utils.html import strip_tags
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from entities.models import Entity
 from newsroom import two_factor
 from newsroom.middleware import frameable_by_same_origin
 
@@ -34,8 +33,6 @@ from .story_page import load_story_page
 from .structured_data import faq_page, news_article, outlet_page
 
 STORIES_PER_PAGE = 20
-ACTIVE_TOPICS = 8
-ACTIVE_TOPIC_DAYS = 30
 
 
 def _page(request, queryset, per_page=STORIES_PER_PAGE):
@@ -54,10 +51,7 @@ def home(request):
     context = {"page_obj": page, "lead": None, "topics": []}
     if page.number == 1 and page.object_list:
         context["lead"], context["stories"] = page.object_list[0], page.object_list[1:]
-        since = timezone.now() - timedelta(days=ACTIVE_TOPIC_DAYS)
-        context["topics"] = list(
-            Entity.objects.most_active(since=since, limit=ACTIVE_TOPICS)
-        )
+        context["topics"] = listings.active_topics(page.topics_version)
     else:
         context["stories"] = page.object_list
     cache_tags.page(
@@ -303,7 +297,7 @@ def search(request):
     page = listings.search_page(query, listings.page_number(request)) if query else None
     results = []
     if page is not None:
-        results = [(card, safe_snippet(card.extra[0], query)) for card in page]
+        results = [(card, safe_snippet(*card.extra, query=query)) for card in page]
     response = render(
         request,
         "stories/search.html",

@@ -68,7 +68,8 @@ def test_search_ranks_only_the_newest_matches_and_says_so(
         StoryFactory(headline=f"Report {n}", summary="A glacier moved.", published=True)
         for n in range(4)
     ]
-    # the bounded count, one page of the ranked candidates
+    # one page of the ranked candidates, counted in the same pass (and
+    # PREPARE on the connection's first visit)
     with django_assert_max_num_queries(2):
         html = client.get("/search/", {"q": "glacier"}).content.decode()
     # The oldest match ranks best but is not among the newest three.
@@ -76,6 +77,17 @@ def test_search_ranks_only_the_newest_matches_and_says_so(
     assert all(story.headline in html for story in newer[1:])
     assert newer[0].headline not in html
     assert "3 or more results" in html
+
+
+def test_search_counts_every_match_on_every_page(client):
+    for n in range(22):
+        StoryFactory(headline=f"Glacier report {n}", published=True)
+    StoryFactory(headline="Glacier draft")
+    first = client.get("/search/", {"q": "glacier"}).content.decode()
+    second = client.get("/search/", {"q": "glacier", "page": 2}).content.decode()
+    assert "22 results" in first and "22 results" in second
+    assert second.count('class="snippet"') == 2 and "Glacier draft" not in second
+    assert client.get("/search/", {"q": "glacier", "page": 3}).status_code == 404
 
 
 @on_postgresql

@@ -247,8 +247,8 @@ def test_home_query_count_is_flat(client, django_assert_max_num_queries):
     for _ in range(30):
         StoryFactory(published=True)
     client.get("/")  # a connection's first visit also prepares the statement
-    # one page of stories with their revisions and the paginator's bounded
-    # count, the most active topics
+    # one page of stories with their revisions, the paginator's bounded
+    # count and the topics' version; the most active topics by id
     with django_assert_max_num_queries(2):
         assert client.get("/").status_code == 200
 

@@ -28,6 +28,7 @@ from stories.models import (
     FAQ,
     Correction,
     LiveTopic,
+    LiveTopicVersion,
     Outlet,
     Section,
     SourceSummary,
@@ -108,6 +109,7 @@ class Command(BaseCommand):
         generator = Generator(options, progress=not options["no_progress"])
         with transaction.atomic():
             generator.run()
+            LiveTopicVersion.bump()
             # Every listing changes; bulk inserts name no story's pages.
             transaction.on_commit(pagecache.invalidate_everything)
         if connection.vendor == "postgresql":
