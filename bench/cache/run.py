@@ -315,6 +315,11 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+# nginx sends baked files only to https requests, as the TLS proxy in front
+# of it says.
+FROM_TLS_PROXY = {"X-Forwarded-Proto": "https"}
+
+
 def publish_to_baked(args, services, env, editor, drafts, nginx_port):
     """Publish drafts one a second; for each, the seconds from commit to its
     story page served from its baked file."""
@@ -333,7 +338,7 @@ def publish_to_baked(args, services, env, editor, drafts, nginx_port):
         nonlocal missed
         conn = http.client.HTTPConnection(HOST, nginx_port, timeout=5)
         while time.time() - committed < 20:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=FROM_TLS_PROXY)
             response = conn.getresponse()
             response.read()
             if response.getheader("X-Cache") == "BAKED":
@@ -474,6 +479,7 @@ def main():
                         f"http://{HOST}:{deploy_port}{path}",
                         args.wrk_seconds,
                         args.connections,
+                        headers=FROM_TLS_PROXY,
                     )
                 )
             stop_nginx(binary, static_conf)
