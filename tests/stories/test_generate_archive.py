@@ -128,3 +128,31 @@ def test_adding_to_an_archive_makes_every_cached_page_stale(
     with django_capture_on_commit_callbacks(execute=True):
         generate(**SMALL)
     assert calls == [[pagecache.EVERYTHING]]
+
+
+def shape(value):
+    """A snapshot's keys, and its lists' first items' keys, recursively."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return None
+
+
+def test_generated_revisions_have_the_shape_publication_writes(settings, editor):
+    """The generator writes live revisions itself, in bulk: they must stay
+    what services.snapshot_story would have frozen, or pages and the API
+    read keys a real archive lacks (or miss ones it has)."""
+    from stories import services
+    from tests.entities.factories import EntityFactory
+    from tests.stories.factories import FAQFactory, SourceSummaryFactory, UserFactory
+
+    settings.DEBUG = True
+    generate(**SMALL)
+    generated = Story.objects.published().first().live_revision.content
+    story = StoryFactory(entities=[EntityFactory()], faqs=[FAQFactory()])
+    story.tags.add("Defence")
+    story.authors.add(UserFactory())
+    SourceSummaryFactory(story=story)
+    frozen = services.snapshot_story(story)
+    assert shape(generated) == shape(frozen)
