@@ -201,15 +201,21 @@ def create_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def production_like_django(services: Services, **extra) -> dict:
+def production_like_django(
+    services: Services, database_url: str | None = None, **extra
+) -> dict:
     """Start Redis and PostgreSQL (or use SQLite), set up Django in this
     process with production settings against them, migrate and collect
-    static files; returns the environment for the server processes."""
+    static files; returns the environment for the server processes.
+
+    With `database_url`, that existing database is used as it is and no
+    PostgreSQL is started."""
     redis_url = services.redis()
-    database_url = services.postgres()
-    if database_url:
-        create_database(database_url)
-    else:
+    if database_url is None:
+        database_url = services.postgres()
+        if database_url:
+            create_database(database_url)
+    if not database_url:
         database_url = f"sqlite:///{services.dir / 'bench.sqlite3'}"
     env = {
         **os.environ,

@@ -11,7 +11,12 @@ page's requests per second and ratio to nginx at both sizes, and how much
 of its 1k ratio it keeps at 100k (100k/1k).
 
     flock /work/bench.lock .venv/bin/python bench/archive/run.py \\
-        [--seconds 8] [--connections 16] [--sizes 1000,100000]
+        [--seconds 8] [--connections 16] [--sizes 1000,100000] \\
+        [--reuse postgres://postgres@127.0.0.1:5432/archive_{size}]
+
+Generating 100,000 stories takes minutes. To measure again after a change,
+`--reuse` names databases an earlier run (or `generate_archive`) filled,
+one per size; they are migrated, not regenerated.
 """
 
 import argparse
@@ -51,7 +56,14 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument(
+        "--reuse",
+        metavar="URL",
+        help="existing archive databases, with {size} in the name",
+    )
     args = parser.parse_args()
+    if args.reuse and "{size}" not in args.reuse:
+        parser.error("--reuse needs {size} in the database URL")
     sizes = [int(size) for size in args.sizes.split(",")]
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -59,30 +71,52 @@ def main():
 
     results = {}
     with Services() as services:
-        base_env = production_like_django(services)
+        base_env = production_like_django(
+            services,
+            database_url=args.reuse.format(size=sizes[0]) if args.reuse else None,
+        )
         if "postgres" not in base_env["DATABASE_URL"]:
             raise SystemExit("bench/archive needs PostgreSQL's binaries")
         for size in sizes:
-            url = base_env["DATABASE_URL"].rsplit("/", 1)[0] + f"/archive_{size}"
+            if args.reuse:
+                url = args.reuse.format(size=size)
+            else:
+                url = base_env["DATABASE_URL"].rsplit("/", 1)[0] + f"/archive_{size}"
             env = {**base_env, "DATABASE_URL": url, "PAGE_CACHE_SECONDS": "0"}
             started = time.monotonic()
-            generate(url, env, size)
+            if args.reuse:
+                migrate(env)
+            else:
+                generate(url, env, size)
             generated = time.monotonic() - started
             paths = pick_pages(url)
             results[size] = measure(services, env, paths, size, args)
             print(
-                f"{size:,} stories generated in {generated:.0f} s; measured",
+                f"{size:,} stories {'migrated' if args.reuse else 'generated'} "
+                f"in {generated:.0f} s; measured",
                 file=sys.stderr,
             )
     report(results, sizes, args)
 
 
+def migrate(env):
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True
+    )
+
+
 def generate(url, env, size):
     create_database(url)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    migrate(env)
     subprocess.run(
-        [*manage, "generate_archive", "--stories", str(size), "--force"],
+        [
+            sys.executable,
+            "manage.py",
+            "generate_archive",
+            "--stories",
+            str(size),
+            "--force",
+        ],
         env=env,
         cwd=ROOT,
         check=True,
