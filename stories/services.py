@@ -658,6 +658,7 @@ def save_reference(*, obj, by: User) -> None:
     stored = type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
     before = cache_tags.reference_tags(stored) if stored is not None else set()
     obj.save()
+    _topics_changed(obj)
     transaction.on_commit(
         lambda: cache_tags.invalidate(cache_tags.reference_changed(obj, before))
     )
@@ -669,7 +670,16 @@ def delete_references(*, objs, by: User) -> None:
     tags = set()
     for obj in objs:
         tags |= cache_tags.reference_changed(obj)
+        _topics_changed(obj)
     cache_tags.invalidate_on_commit(tags)
+
+
+def _topics_changed(obj) -> None:
+    # Web processes keep the home page's most active topics, names and
+    # addresses included, under the LiveTopicVersion token
+    # (listings.active_topics): a new one shows an edited topic at once.
+    if isinstance(obj, Entity):
+        LiveTopicVersion.bump()
 
 
 def autosave_story(*, story: Story, by: User, data: dict, base_version: int) -> dict:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from entities.models import Entity
@@ -93,9 +94,34 @@ def test_the_count_moves_on_with_its_window_without_a_publication(client, monkey
     assert ">Chile</a>" in topics and "Japan" not in topics
 
 
-def test_a_renamed_topic_shows_its_new_name_at_once(client):
+def test_a_topic_renamed_by_an_editor_shows_its_new_name_at_once(client, editor):
+    japan = EntityFactory(name="Japan")
+    StoryFactory(entities=[japan], published=True)
+    assert ">Japan</a>" in active_topics_on_home(client)  # counted, kept
+    japan.name, japan.slug = "Nippon", "nippon"
+    services.save_reference(obj=japan, by=editor)
+    topics = active_topics_on_home(client)
+    assert ">Nippon</a>" in topics and 'href="/topics/nippon/"' in topics
+
+
+def test_a_topic_renamed_in_the_admin_shows_its_new_name_at_once(client, editor):
     japan = EntityFactory(name="Japan")
     StoryFactory(entities=[japan], published=True)
     assert ">Japan</a>" in active_topics_on_home(client)
-    Entity.objects.filter(pk=japan.pk).update(name="Nippon")
+    client.force_login(editor)
+    change = reverse("admin:entities_entity_change", args=[japan.pk])
+    form = client.get(change).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(name="Nippon")
+    response = client.post(change, data)
+    assert response.status_code == 302, response.context["adminform"].errors
     assert ">Nippon</a>" in active_topics_on_home(client)
+
+
+def test_the_home_page_reads_no_topic_until_something_changes(
+    client, django_assert_num_queries
+):
+    StoryFactory(entities=[EntityFactory(name="Japan")], published=True)
+    client.get("/")
+    with django_assert_num_queries(1):  # the page's stories and the version
+        assert ">Japan</a>" in active_topics_on_home(client)
