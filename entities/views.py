@@ -9,9 +9,10 @@ def entity_detail(request, slug):
     entity = listings.public_entity(slug)
     if entity is None:
         raise Http404("No published story is about this topic.")
+    page = listings.topic_page(entity.pk, listings.page_number(request))
     context = {
         "entity": entity,
-        "stories": listings.topic_cards(entity.pk),
+        "page_obj": page,
         "faqs": listings.entity_faqs(entity.pk),
         "structured_data": entity_page(entity),
     }
@@ -19,6 +20,6 @@ def entity_detail(request, slug):
         request,
         cache_tags.entity(entity.pk),
         *(cache_tags.faq(faq.pk) for faq in context["faqs"]),
-        stories=context["stories"],
+        stories=page.object_list,
     )
     return render(request, "entities/entity_detail.html", context)

@@ -35,7 +35,6 @@ from .prepared import PreparedQuery
 from .search import search_stories
 
 STORIES_PER_PAGE = 20
-TOPIC_STORIES = 50
 FEED_ITEMS = 30
 ACTIVE_TOPICS = 8
 ACTIVE_TOPIC_DAYS = 30
@@ -164,12 +163,14 @@ def page_number(request) -> int:
     return int(raw)
 
 
-def _counted(queryset, columns, offset):
+def _counted(queryset, columns, offset, counting=None):
     """columns of queryset's page at offset, each row ending with the number
-    of rows from the page's start on, counted up to COUNT_LIMIT + 1."""
+    of rows from the page's start on, counted up to COUNT_LIMIT + 1 in
+    counting (by default queryset itself)."""
+    counting = queryset if counting is None else counting
     # In any order the same number of rows lie past offset: unordered, the
     # count needs no ranking or sort.
-    bounded = queryset.order_by().values("pk")[offset : offset + COUNT_LIMIT + 1]
+    bounded = counting.order_by().values("pk")[offset : offset + COUNT_LIMIT + 1]
     sql, params = bounded.query.sql_with_params()
     total = RawSQL(f"SELECT count(*) FROM ({sql}) AS bounded", params)  # noqa: S611
     return queryset.annotate(bounded_total=total).values_list(
@@ -199,6 +200,16 @@ def _on_live_topic(key):
     ).order_by("-last_published_at", "-story_id")
 
 
+def _live_topic_entries(key):
+    """Every live-topic row under key, to count a page's pagination from
+    the index alone. Rows are written and deleted with the live revision in
+    the same transaction, so they are the published stories' rows; asking
+    each of 200 stories whether it is published took 0.8 ms a page. The
+    cards themselves still come from _on_live_topic(): at worst a number
+    would be off, never a story shown."""
+    return LiveTopic.objects.filter(key=key)
+
+
 TOPIC_CARD_COLUMNS = tuple(
     "story_id" if name == "pk" else f"story__{name}" for name in CARD_COLUMNS
 )
@@ -215,9 +226,14 @@ _HOME = PreparedQuery(
 )
 _ON_LIVE_TOPIC = PreparedQuery(
     "live_topic_page",
-    lambda key, offset: _counted(_on_live_topic(key), TOPIC_CARD_COLUMNS, offset),
+    lambda key, offset: _counted(
+        _on_live_topic(key), TOPIC_CARD_COLUMNS, offset, _live_topic_entries(key)
+    ),
     (_TEXT, _OFFSET),
     ("text", "bigint"),
+    # Measured at 100k: planned for each key, 1 ms of planning to run for
+    # 0.2 ms; the generic plan runs in the same 0.2 ms.
+    generic_plan=True,
 )
 
 
@@ -242,6 +258,7 @@ _ARCHIVE = PreparedQuery(
     ),
     (_FROM, _TO, _OFFSET),
     ("timestamptz", "timestamptz", "bigint"),
+    generic_plan=True,  # 0.25 ms of planning a request otherwise
 )
 _OUTLET = PreparedQuery(
     "outlet_page",
@@ -249,15 +266,11 @@ _OUTLET = PreparedQuery(
         _on_live_topic(key),
         (*TOPIC_CARD_COLUMNS, "story__live_revision__content__source_summaries"),
         offset,
+        _live_topic_entries(key),
     ),
     (_TEXT, _OFFSET),
     ("text", "bigint"),
-)
-_TOPIC = PreparedQuery(
-    "topic_page",
-    lambda key: _on_live_topic(key).values_list(*TOPIC_CARD_COLUMNS)[:TOPIC_STORIES],
-    (_TEXT,),
-    ("text",),
+    generic_plan=True,  # as _ON_LIVE_TOPIC
 )
 _FAQ = PreparedQuery(
     "faq_page",
@@ -296,6 +309,7 @@ _LIVE_TOPIC_FEED = PreparedQuery(
     )[:FEED_ITEMS],
     (_TEXT,),
     ("text",),
+    generic_plan=True,  # as _ON_LIVE_TOPIC
 )
 
 
@@ -419,11 +433,6 @@ def active_topics(topics_version) -> list[Entity]:
     return ranking.topics
 
 
-def live_topic_page(key: str, number: int) -> ListingPage:
-    """Published stories about a topic, tag or outlet (its LiveTopic key)."""
-    return _page(_ON_LIVE_TOPIC, number, key)
-
-
 def tag_page(slug: str, number: int) -> ListingPage:
     # LiveTopic.keys_of() names a tag by its slug.
     return _page(_ON_LIVE_TOPIC, number, LiveTopic.tag_key(slug))
@@ -447,9 +456,9 @@ def outlet_page(outlet_id: int, number: int) -> ListingPage:
     return page
 
 
-def topic_cards(entity_id: int) -> list[Card]:
-    """The newest TOPIC_STORIES published stories about an entity."""
-    return [Card(row) for row in _TOPIC.rows(f"{LiveTopic.ENTITY_PREFIX}{entity_id}")]
+def topic_page(entity_id: int, number: int) -> ListingPage:
+    """Published stories about an entity (its topic page), newest first."""
+    return _page(_ON_LIVE_TOPIC, number, f"{LiveTopic.ENTITY_PREFIX}{entity_id}")
 
 
 def faq_cards(faq_id: int) -> list[Card]:
