@@ -199,9 +199,17 @@ def _statement():
         .order_by("created_at", "id")
         .values(item=JSONObject(**{name: name for name in CORRECTION_FIELDS}))
     )
-    related = ArraySubquery(
+    # The newest few are chosen before their revisions are read: joining
+    # first read a revision for every candidate (36 for a story with nine
+    # topics), half the statement's time at 100k stories.
+    newest_related = (
         Story.objects.published()
         .filter(pk__in=_newest_sharing_a_topic())
+        .order_by("-last_published_at", "-pk")
+        .values("pk")[:RELATED_STORIES]
+    )
+    related = ArraySubquery(
+        Story.objects.filter(pk__in=newest_related)
         .order_by("-last_published_at", "-pk")
         .values(
             item=JSONObject(
@@ -210,7 +218,7 @@ def _statement():
                     **{name: f"live_revision__{name}" for name in CARD_REVISION_FIELDS}
                 ),
             )
-        )[:RELATED_STORIES]
+        )
     )
     queryset = (
         Story.objects.published()
