@@ -70,9 +70,13 @@ def test_output_is_escaped():
         "  spaced\n out\t words  ",
         "one two three four five six seven",
         "<b>Tags</b> & ampersands",
+        "It’s the “long” one — " * 3,  # past U+0300, none combining
+        "e\u0301" * 40,  # combining marks only past the cut
+        "Cafe\u0301 " + "x" * 40,  # decomposed: composed before counting
+        "x" * 28 + "a\u0308\u0301 yz",  # two marks, one composable
     ],
 )
-@pytest.mark.parametrize("length", [0, 5, 30])
+@pytest.mark.parametrize("length", [0, 1, 5, 30])
 def test_truncation_is_djangos(text, length):
     from django.template import defaultfilters
 
