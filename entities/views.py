@@ -6,14 +6,15 @@ from stories.structured_data import entity_page
 
 
 def entity_detail(request, slug):
-    entity = listings.public_entity(slug)
-    if entity is None:
+    found = listings.topic(slug)
+    if found is None:
         raise Http404("No published story is about this topic.")
+    entity, faqs = found
     page = listings.topic_page(entity.pk, listings.page_number(request))
     context = {
         "entity": entity,
         "page_obj": page,
-        "faqs": listings.entity_faqs(entity.pk),
+        "faqs": faqs,
         "structured_data": entity_page(entity),
     }
     cache_tags.page(

@@ -159,8 +159,9 @@ def test_topic_tag_and_feed_pages_read_the_live_topic_index(
     StoryFactory.create_batch(25, entities=[topic], published=True)
     client.get(topic.get_absolute_url())  # prepares the statements
     client.get(f"/feeds/topics/{topic.slug}/rss/")
-    # the topic, a page of its stories with their bounded count, its FAQs
-    with django_assert_max_num_queries(3):
+    # the topic with its FAQs (read apart but on PostgreSQL), a page of its
+    # stories with their bounded count
+    with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
         html = client.get(topic.get_absolute_url()).content.decode()
     assert html.count('class="story-card"') == 20
     # the topic, its stories with authors and tags

@@ -509,3 +509,21 @@ def test_social_tags_name_the_page_but_never_a_previews_address(client, live, ed
         f'<meta property="og:url" content="http://testserver{topic.get_absolute_url()}">'
         in client.get(topic.get_absolute_url()).content.decode()
     )
+
+
+def test_topic_page_lists_its_public_questions_by_question(client, editor):
+    japan = EntityFactory(name="Japan")
+    why = FAQFactory(question="Why is Japan spending more?")
+    how = FAQFactory(question="How big is the navy?")
+    hidden = FAQFactory(question="What does the draft say?")
+    for faq in (why, how, hidden):
+        faq.entities.add(japan)
+    services.publish_story(
+        story=StoryFactory(entities=[japan], faqs=[why, how]), by=editor
+    )
+    StoryFactory(entities=[japan], faqs=[hidden])  # a draft links it
+    html = client.get(japan.get_absolute_url()).content.decode()
+    questions = html[html.index('id="questions"') :]
+    assert questions.index(how.question) < questions.index(why.question)
+    assert f'<a href="{why.get_absolute_url()}">' in questions
+    assert hidden.question not in html
