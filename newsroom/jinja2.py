@@ -17,16 +17,13 @@ import unicodedata
 
 import jinja2
 import markupsafe
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.template import defaultfilters
-from django.templatetags.static import static
 from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.text import add_truncation_text, calculate_truncate_chars_length
 from django.utils.translation import get_language
 
-from newsroom.addresses import address
+from newsroom.addresses import address, static_address
 from stories.templatetags import newsroom as newsroom_filters
 
 
@@ -50,20 +47,6 @@ def environment(**options):
         truncatewords=truncatewords,
     )
     return env
-
-
-@functools.lru_cache(maxsize=256)
-def static_address(path):
-    """static(path), remembered: every page asks for the same few files, and
-    the manifest lookup cost 17 µs apiece. Forgotten when the static files
-    settings change (tests)."""
-    return static(path)
-
-
-@receiver(setting_changed)
-def _forget_static_addresses(*, setting, **kwargs):
-    if setting in ("STATIC_URL", "STATIC_ROOT", "STORAGES", "DEBUG"):
-        static_address.cache_clear()
 
 
 def story_cards(env, stories, level=3):

@@ -3,8 +3,9 @@
 import json
 
 from django.conf import settings
-from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
+
+from newsroom.addresses import static_address
 
 # The same escapes as Django's json_script: no "</script>" can break out.
 _ESCAPES = {
@@ -38,7 +39,7 @@ def publisher() -> dict:
         "url": settings.SITE_URL + "/",
         "logo": {
             "@type": "ImageObject",
-            "url": absolute(static("img/logo.png")),
+            "url": absolute(static_address("img/logo.png")),
             "width": 600,
             "height": 60,
         },
@@ -116,7 +117,7 @@ def news_article(
         "publisher": publisher(),
         # Google requires an image on a NewsArticle: the site's share image
         # stands in for a story without a hero image.
-        "image": [absolute(image_url or static(SHARE_IMAGE))],
+        "image": [absolute(image_url or static_address(SHARE_IMAGE))],
         "about": [_thing(e) for e in entities[:1]],
         "mentions": [_thing(e) for e in entities[1:]],
         "keywords": [t["name"] for t in content["tags"]],

@@ -88,3 +88,12 @@ def test_truncation_is_djangos(text, length):
     assert filters.truncatewords(text, length) == defaultfilters.truncatewords(
         text, length
     )
+
+
+def test_remembered_static_addresses_follow_the_static_settings(settings):
+    from newsroom.addresses import static_address
+
+    first = static_address("css/site.css")
+    settings.STATIC_URL = "/assets-elsewhere/"
+    moved = static_address("css/site.css")
+    assert moved.startswith("/assets-elsewhere/") and moved != first
