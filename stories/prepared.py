@@ -34,11 +34,15 @@ def forget_all():
 class PreparedQuery:
     """build(*values) returns a values_list() queryset; stand_ins are values
     of the parameters' types that appear nowhere else in its SQL (as
-    literals: text is quoted, integers such as a slice's bounds are not)."""
+    literals: text is quoted, integers such as a slice's bounds are not).
+    sql(*values), when given, returns the SQL and parameters PostgreSQL runs
+    instead of build()'s, for a statement the ORM cannot say (a join to a
+    derived table); build() still serves other databases."""
 
-    def __init__(self, name, build, stand_ins, types):
+    def __init__(self, name, build, stand_ins, types, *, sql=None):
         self.name = name
         self.build = build
+        self.sql = sql
         self.stand_ins = stand_ins
         self.types = types
         self._statement = None
@@ -53,7 +57,10 @@ class PreparedQuery:
 
     def _prepared(self):
         if self._statement is None:
-            sql, params = self.build(*self.stand_ins).query.sql_with_params()
+            if self.sql is not None:
+                sql, params = self.sql(*self.stand_ins)
+            else:
+                sql, params = self.build(*self.stand_ins).query.sql_with_params()
             sql = connection.ops.compose_sql(sql, params)
             for number, value in enumerate(self.stand_ins, start=1):
                 literal = connection.ops.compose_sql("%s", [value])

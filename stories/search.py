@@ -100,65 +100,97 @@ def _summary_and_body(body_chars=None, revision="live_revision__"):
 
 
 def search_stories(query: str):
-    """Published stories matching query, best first, each with a `snippet`
-    (safe HTML: the matched words in <mark>). On PostgreSQL, the best of
-    the newest SEARCH_CANDIDATES matches."""
+    """Published stories containing every word of query, newest first,
+    each with a `snippet` (plain text) and an empty `parsed_query`: the
+    search where PostgreSQL's full-text search is not available (SQLite).
+    PostgreSQL runs ranked_search_sql() instead."""
     query = " ".join(query.split())[:MAX_QUERY_CHARS]
     if not query:
         return Story.objects.none()
-    stories = (
-        Story.objects.published()
-        .select_related("live_revision")
-        .defer("live_revision__content", "live_revision__search_vector")
-    )
-    if connection.vendor == "postgresql":
-        search = SearchQuery(query, search_type="websearch", config="english")
-        # Only live revisions keep a vector (services.index_live_topics), so
-        # a partial GIN index and a newest-first index cover them alone.
-        # PostgreSQL takes the newest matches off one or the other (a common
-        # word: the newest-first index, stopping after the limit; a rare
-        # one: the GIN index), and only those are ranked and counted, so a
-        # search costs the same in an archive of any size.
-        candidates = (
-            StoryRevision.objects.filter(
-                search_vector__isnull=False, search_vector=search
-            )
-            .order_by("-created_at", "-id")
-            .values("pk")[:SEARCH_CANDIDATES]
-        )
-        # The snippet is the plain text it is cut from, and the query as
-        # PostgreSQL parsed it: highlighted in Python (highlight()), where
-        # ts_headline parsed 20 texts again on every search (3-5 ms). The
-        # text is a subquery so that PostgreSQL reads it for the page's
-        # rows only, after ranking, not for every candidate.
-        text = StoryRevision.objects.filter(pk=OuterRef("live_revision_id"))
-        text = text.annotate(text=_summary_and_body(SNIPPET_BODY_CHARS, ""))
-        return (
-            stories.filter(live_revision__in=candidates)
-            .annotate(
-                rank=SearchRank(F("live_revision__search_vector"), search),
-                snippet=Subquery(text.values("text")[:1]),
-                parsed_query=Cast(search, TextField()),
-            )
-            .order_by("-rank", "-last_published_at", "-pk")
-        )
-    words = query.split()
     condition = Q()
-    for word in words:
+    for word in query.split():
         condition &= (
             Q(live_revision__search_headline__icontains=word)
             | Q(live_revision__search_summary__icontains=word)
             | Q(live_revision__search_body__icontains=word)
         )
     return (
-        stories.filter(condition)
+        Story.objects.published()
+        .filter(condition)
         .annotate(
-            rank=Value(0.0),
+            search_headline=F("live_revision__search_headline"),
+            search_summary=F("live_revision__search_summary"),
             snippet=_summary_and_body(),
             parsed_query=Value(""),
         )
         .order_by("-last_published_at", "-pk")
     )
+
+
+# What a search result shows, in order (listings.SEARCH_COLUMNS).
+RESULT_COLUMNS = (
+    "pk",
+    "public_slug",
+    "first_published_at",
+    "last_published_at",
+    "search_headline",
+    "search_summary",
+    "snippet",
+    "parsed_query",
+)
+
+
+def ranked_search_sql(query: str, offset: int, limit: int) -> tuple[str, list]:
+    """PostgreSQL's SQL and parameters for a page of published stories
+    matching query: RESULT_COLUMNS and the number of results from offset on,
+    best first among the newest SEARCH_CANDIDATES matches.
+
+    The snippet is the plain text it is cut from, and the query as
+    PostgreSQL parsed it: highlighted in Python (highlight())."""
+    search = SearchQuery(query, search_type="websearch", config="english")
+    # Only live revisions keep a vector (services.index_live_topics), so a
+    # partial GIN index and a newest-first index cover them alone.
+    # PostgreSQL takes the newest matches off one or the other (a common
+    # word: the newest-first index, stopping after the limit; a rare one:
+    # the GIN index), and only those are ranked and counted, so a search
+    # costs the same in an archive of any size. Each is ranked as it is
+    # found, while its row is at hand: ranked after the join, every
+    # candidate's 4 kB vector was carried through it and the count.
+    candidates = (
+        StoryRevision.objects.filter(search_vector__isnull=False, search_vector=search)
+        .order_by("-created_at", "-id")
+        .annotate(rank=SearchRank(F("search_vector"), search))
+        .values("id", "rank")[:SEARCH_CANDIDATES]
+    )
+    # The live revision's columns are subqueries, so that PostgreSQL reads
+    # them for the page's rows only, after ranking, not for every candidate.
+    live = StoryRevision.objects.filter(pk=OuterRef("live_revision_id")).order_by()
+    text = live.annotate(text=_summary_and_body(SNIPPET_BODY_CHARS, ""))
+    stories = (
+        Story.objects.published()
+        .annotate(
+            search_headline=Subquery(live.values("search_headline")),
+            search_summary=Subquery(live.values("search_summary")),
+            snippet=Subquery(text.values("text")),
+            parsed_query=Cast(search, TextField()),
+        )
+        .order_by()
+        .values(*RESULT_COLUMNS, "live_revision_id")
+    )
+    stories_sql, stories_params = stories.query.sql_with_params()
+    candidates_sql, candidates_params = candidates.query.sql_with_params()
+    columns = ", ".join(f"s.{connection.ops.quote_name(c)}" for c in RESULT_COLUMNS)
+    # Django cannot join a derived table; both sides are its SQL, and the
+    # stories' side starts from Story.objects.published().
+    sql = (
+        f"SELECT {columns}, COUNT(*) OVER () - %s "  # noqa: S608 - ORM SQL
+        f"FROM ({stories_sql}) s "
+        f"INNER JOIN ({candidates_sql}) c ON c.id = s.live_revision_id "
+        "ORDER BY c.rank DESC, s.last_published_at DESC, s.pk DESC "
+        "LIMIT %s OFFSET %s"
+    )
+    params = [offset, *stories_params, *candidates_params, limit, offset]
+    return sql, params
 
 
 def is_bounded(count: int) -> bool:
