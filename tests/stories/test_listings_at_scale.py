@@ -35,6 +35,19 @@ def test_only_live_revisions_keep_a_search_vector(editor):
 
 
 @on_postgresql
+def test_search_vectors_are_kept_in_the_revision_row():
+    """MAIN storage: the scan that finds a candidate holds its vector, where
+    the default EXTENDED put every live vector (about 4 kB, incompressible)
+    in the TOAST table, read twice per candidate."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attname = 'search_vector' "
+            "AND attrelid = 'stories_storyrevision'::regclass"
+        )
+        assert cursor.fetchone() == ("m",)
+
+
+@on_postgresql
 def test_a_withdrawn_story_is_not_found_by_its_old_words(client, editor):
     story = StoryFactory(headline="Walrus census published", published=True)
     assert "Walrus census" in client.get("/search/", {"q": "walrus"}).content.decode()
