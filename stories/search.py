@@ -3,6 +3,7 @@ highlighted snippets, and a plain substring search elsewhere (SQLite)."""
 
 import html
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 import snowballstemmer
@@ -229,21 +230,64 @@ def _stem(word: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _candidates(lexemes: frozenset[str]) -> re.Pattern:
+def _candidates(lexemes: frozenset[str]) -> tuple[re.Pattern, re.Pattern | None]:
     # A stem is its word's beginning but for a last y made i ("studi"), so
     # only words starting as a lexeme does need stemming (about 70 us each).
-    starts = sorted({re.escape(lexeme[:-1]) for lexeme in lexemes}, reverse=True)
-    return re.compile(rf"\b(?:{'|'.join(starts)})\w*", re.IGNORECASE)
+    # The second pattern, without \b or IGNORECASE, is for lower-cased ASCII
+    # text: re then finds its literal start with a fast scan instead of
+    # trying the pattern at every position (7x faster for one word). ASCII
+    # lexemes only: IGNORECASE lets a few others match ASCII (U+017F, a long s).
+    starts = "|".join(
+        sorted({re.escape(lexeme[:-1]) for lexeme in lexemes}, reverse=True)
+    )
+    anywhere = re.compile(rf"\b(?:{starts})\w*", re.IGNORECASE)
+    if not starts.isascii():
+        return anywhere, None
+    return anywhere, re.compile(rf"(?:{starts.lower()})\w*")
 
 
-def _hits(text: str, lexemes: frozenset[str]) -> list[re.Match]:
+_WORD_CHAR = re.compile(r"\w")
+
+
+def _is_word_char(text: str, position: int) -> bool:
+    return 0 <= position < len(text) and _WORD_CHAR.match(text, position) is not None
+
+
+def _spans(text: str, lexemes: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """Where the candidate pattern matches words of text, as finditer()
+    finds them."""
+    anywhere, lower_case = _candidates(lexemes)
+    if lower_case is None or not text.isascii():
+        for match in anywhere.finditer(text):
+            if match.end() > match.start():
+                yield match.span()
+        return
+    # For ASCII, lower() keeps every position and matches as IGNORECASE
+    # does. \b is checked by hand: a start inside a word is skipped one
+    # character on, so a word after a hyphen in it is still tried.
+    text = text.lower()
+    position = 0
+    # A one-letter lexeme's pattern matches nothing as well: past the end,
+    # search() would find that again and again.
+    while position <= len(text):
+        if (match := lower_case.search(text, position)) is None:
+            return
+        start, end = match.span()
+        at_boundary = _is_word_char(text, start - 1) != _is_word_char(text, start)
+        if at_boundary and end > start:
+            yield start, end
+            position = end
+        else:
+            position = start + 1
+
+
+def _hits(text: str, lexemes: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """The spans of the words of text that stem to one of lexemes."""
     if not lexemes:
-        return []
-    return [
-        match
-        for match in _candidates(lexemes).finditer(text)
-        if _stem(match.group().lower()) in lexemes
-    ]
+        return
+    for start, end in _spans(text, lexemes):
+        if _stem(text[start:end].lower()) in lexemes:
+            yield start, end
 
 
 def _fragment(text: str, start: int, chars: int, reach: int) -> tuple[int, int]:
@@ -262,28 +306,30 @@ def highlight(text: str, lexemes: frozenset[str]) -> str:
     """Escaped HTML of up to SNIPPET_FRAGMENTS fragments of text around the
     words that stem to one of lexemes, each in <mark>; the text's beginning
     when none does (it matched elsewhere: its headline, tags or topics)."""
-    hits = _hits(text, lexemes)
-    fragments = []
-    for hit in hits:
+    # Hits are found as the fragments need them: the text past the last
+    # fragment is not searched (most of it, for a common word).
+    hits, fragments = [], []
+    for hit in _hits(text, lexemes):
+        if fragments and hit[0] < fragments[-1][1]:
+            hits.append(hit)
+            continue
         if len(fragments) == SNIPPET_FRAGMENTS:
             break
-        if fragments and hit.start() < fragments[-1][1]:
-            continue
-        start = max(
-            hit.start() - CHARS_BEFORE_MATCH, fragments[-1][1] if fragments else 0
-        )
-        fragments.append(_fragment(text, start, FRAGMENT_CHARS, hit.end()))
+        start = max(hit[0] - CHARS_BEFORE_MATCH, fragments[-1][1] if fragments else 0)
+        fragments.append(_fragment(text, start, FRAGMENT_CHARS, hit[1]))
+        hits.append(hit)
     if not fragments:
         fragments = [_fragment(text, 0, SNIPPET_FRAGMENTS * FRAGMENT_CHARS, 0)]
     out = []
     for start, end in fragments:
         parts, position = [], start
-        for hit in hits:
-            if start <= hit.start() and hit.end() <= end:
-                parts.append(escape(text[position : hit.start()]))
-                parts.append(f"<mark>{escape(hit.group())}</mark>")
-                position = hit.end()
-        parts.append(escape(text[position:end]))
+        for hit_start, hit_end in hits:
+            if start <= hit_start and hit_end <= end:
+                # html.escape, as Django's escape() without its wrappers.
+                parts.append(html.escape(text[position:hit_start]))
+                parts.append(f"<mark>{html.escape(text[hit_start:hit_end])}</mark>")
+                position = hit_end
+        parts.append(html.escape(text[position:end]))
         out.append("".join(parts).strip())
     return FRAGMENT_DELIMITER.join(out)
 
