@@ -8,22 +8,31 @@ PostgreSQL at 100,000 stories, 0.4 ms with the vectors in their rows.
 Stored MAIN, a vector stays in its row (out of line only if the row could
 not fit a page), so the scan that finds a candidate already holds it. Only
 live revisions keep a vector, so only their rows grow (one a page).
+
+A row that large makes PostgreSQL move every other EXTENDED value of it
+out of line, however short: the headline and summary every listing's cards
+read would each cost a TOAST lookup. They and the note are MAIN too, so
+they stay in the row as before; the content and body stay in TOAST.
 """
 
 from django.db import migrations
 
 TABLE = "stories_storyrevision"
+IN_ROW = ("search_vector", "search_headline", "search_summary", "note")
 
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(f"ALTER TABLE {TABLE} ALTER search_vector SET STORAGE MAIN")
-    # Storage applies to values written from now on, and an UPDATE to the
-    # same column keeps its TOAST pointer: concatenating an empty vector
-    # writes an equal, new value, which the row then keeps.
+    for column in IN_ROW:
+        schema_editor.execute(f"ALTER TABLE {TABLE} ALTER {column} SET STORAGE MAIN")
+    # Storage applies to values written from now on, and an UPDATE keeps a
+    # value's TOAST pointer: concatenating an empty value writes an equal,
+    # new one, which the row then keeps.
     schema_editor.execute(
-        f"UPDATE {TABLE} SET search_vector = search_vector || ''::tsvector "
+        f"UPDATE {TABLE} SET search_vector = search_vector || ''::tsvector, "
+        "search_headline = search_headline || '', "
+        "search_summary = search_summary || '', note = note || '' "
         "WHERE search_vector IS NOT NULL"
     )
 
@@ -31,9 +40,10 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        f"ALTER TABLE {TABLE} ALTER search_vector SET STORAGE EXTENDED"
-    )
+    for column in IN_ROW:
+        schema_editor.execute(
+            f"ALTER TABLE {TABLE} ALTER {column} SET STORAGE EXTENDED"
+        )
 
 
 class Migration(migrations.Migration):

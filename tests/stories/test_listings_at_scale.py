@@ -39,12 +39,26 @@ def test_search_vectors_are_kept_in_the_revision_row():
     """MAIN storage: the scan that finds a candidate holds its vector, where
     the default EXTENDED put every live vector (about 4 kB, incompressible)
     in the TOAST table, read twice per candidate."""
+    assert _storage("search_vector") == "m"
+
+
+@on_postgresql
+@pytest.mark.parametrize("column", ["search_headline", "search_summary", "note"])
+def test_a_live_revision_keeps_its_short_text_in_its_row(column):
+    """Next to a 4 kB vector, PostgreSQL moves EXTENDED values out of line
+    however short they are: every card would read its headline and summary
+    from TOAST."""
+    assert _storage(column) == "m"
+
+
+def _storage(column):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT attstorage FROM pg_attribute WHERE attname = 'search_vector' "
-            "AND attrelid = 'stories_storyrevision'::regclass"
+            "SELECT attstorage FROM pg_attribute WHERE attname = %s "
+            "AND attrelid = 'stories_storyrevision'::regclass",
+            [column],
         )
-        assert cursor.fetchone() == ("m",)
+        return cursor.fetchone()[0]
 
 
 @on_postgresql
