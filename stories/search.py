@@ -10,7 +10,7 @@ import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery, TextField, Value
-from django.db.models.functions import Cast, Concat, Left
+from django.db.models.functions import Cast, Concat
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
 
@@ -19,8 +19,6 @@ from .models import Story, StoryRevision
 MAX_QUERY_CHARS = 200
 # The newest matches a search ranks and counts on PostgreSQL.
 SEARCH_CANDIDATES = 200
-# How much of a story's body the snippet is cut from.
-SNIPPET_BODY_CHARS = 1000
 # A snippet: up to two fragments of the text around the matched words.
 SNIPPET_FRAGMENTS = 2
 FRAGMENT_CHARS = 120
@@ -90,12 +88,11 @@ def index_revision(revision, apps=None) -> None:
     )
 
 
-def _summary_and_body(body_chars=None, revision="live_revision__"):
-    body = F(f"{revision}search_body")
+def _summary_and_body():
     return Concat(
-        f"{revision}search_summary",
+        "live_revision__search_summary",
         Value(" "),
-        Left(body, body_chars) if body_chars else body,
+        "live_revision__search_body",
         output_field=TextField(),
     )
 
@@ -166,13 +163,12 @@ def ranked_search_sql(query: str, offset: int, limit: int) -> tuple[str, list]:
     # The live revision's columns are subqueries, so that PostgreSQL reads
     # them for the page's rows only, after ranking, not for every candidate.
     live = StoryRevision.objects.filter(pk=OuterRef("live_revision_id")).order_by()
-    text = live.annotate(text=_summary_and_body(SNIPPET_BODY_CHARS, ""))
     stories = (
         Story.objects.published()
         .annotate(
             search_headline=Subquery(live.values("search_headline")),
             search_summary=Subquery(live.values("search_summary")),
-            snippet=Subquery(text.values("text")),
+            snippet=Subquery(live.values("search_snippet")),
             parsed_query=Cast(search, TextField()),
         )
         .order_by()
