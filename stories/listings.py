@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Count, JSONField, OuterRef, Value, Window
+from django.db.models import JSONField, OuterRef, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.http import Http404
@@ -31,9 +31,9 @@ from django.utils import timezone
 from entities.models import Entity
 from newsroom.addresses import address
 
+from . import search
 from .models import FAQ, Correction, LiveTopic, LiveTopicVersion, Story
 from .prepared import PreparedQuery
-from .search import search_stories
 
 STORIES_PER_PAGE = 20
 FEED_ITEMS = 30
@@ -315,31 +315,22 @@ _LIVE_TOPIC_FEED = PreparedQuery(
 )
 
 
-def _search_counted(query, offset):
-    """_counted() for search: its matches are at most SEARCH_CANDIDATES, all
-    ranked for the sort, so they are counted in the same pass (a window)
-    instead of by finding the candidates a second time. On PostgreSQL only:
-    elsewhere search is not bounded."""
-    queryset = search_stories(query)
-    if connection.vendor != "postgresql":
-        return _counted(queryset, SEARCH_COLUMNS, offset)
-    past_offset = Window(Count("*")) - Value(offset)
-    return queryset.annotate(bounded_total=past_offset).values_list(
-        *SEARCH_COLUMNS, "bounded_total"
-    )[offset : offset + STORIES_PER_PAGE]
-
-
-SEARCH_COLUMNS = (*CARD_COLUMNS, "snippet", "parsed_query")
+SEARCH_COLUMNS = search.RESULT_COLUMNS
 _SEARCH = PreparedQuery(
     "search_page",
-    _search_counted,
+    lambda query, offset: _counted(
+        search.search_stories(query), SEARCH_COLUMNS, offset
+    ),
     (_TEXT, _OFFSET),
     ("text", "bigint"),
+    # Ranked, and counted in the same pass (a window over the at most
+    # SEARCH_CANDIDATES candidates) instead of finding them a second time.
+    sql=lambda query, offset: search.ranked_search_sql(query, offset, STORIES_PER_PAGE),
 )
 
 
 def search_page(query: str, number: int) -> ListingPage:
-    """Published stories matching query, best first (search.search_stories),
+    """Published stories matching query, best first (search.ranked_search_sql),
     each card's extra its snippet's plain text and the query as the
     database parsed it (search.safe_snippet highlights the one with the
     other)."""

@@ -44,11 +44,16 @@ class PreparedQuery:
     in the same round trip; as one implicit transaction, an error rolls
     back the setting with the statement. Only for statements whose generic
     plan was measured to be as good: one that does not know its page's
-    offset, say, may sort the whole listing."""
+    offset, say, may sort the whole listing.
 
-    def __init__(self, name, build, stand_ins, types, *, generic_plan=False):
+    sql(*values), when given, returns the SQL and parameters PostgreSQL runs
+    instead of build()'s, for a statement the ORM cannot say (a join to a
+    derived table); build() still serves other databases."""
+
+    def __init__(self, name, build, stand_ins, types, *, generic_plan=False, sql=None):
         self.name = name
         self.build = build
+        self.sql = sql
         self.stand_ins = stand_ins
         self.types = types
         self.generic_plan = generic_plan
@@ -64,7 +69,10 @@ class PreparedQuery:
 
     def _prepared(self):
         if self._statement is None:
-            sql, params = self.build(*self.stand_ins).query.sql_with_params()
+            if self.sql is not None:
+                sql, params = self.sql(*self.stand_ins)
+            else:
+                sql, params = self.build(*self.stand_ins).query.sql_with_params()
             sql = connection.ops.compose_sql(sql, params)
             for number, value in enumerate(self.stand_ins, start=1):
                 literal = connection.ops.compose_sql("%s", [value])

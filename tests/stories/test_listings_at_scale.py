@@ -35,6 +35,49 @@ def test_only_live_revisions_keep_a_search_vector(editor):
 
 
 @on_postgresql
+def test_search_vectors_are_kept_in_the_revision_row():
+    """MAIN storage: the scan that finds a candidate holds its vector, where
+    the default EXTENDED put every live vector (about 4 kB, incompressible)
+    in the TOAST table, read twice per candidate."""
+    assert _storage("search_vector") == "m"
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "column", ["search_headline", "search_summary", "note", "search_snippet"]
+)
+def test_a_live_revision_keeps_its_short_text_in_its_row(column):
+    """Next to a 4 kB vector, PostgreSQL moves EXTENDED values out of line
+    however short they are: every card would read its headline and summary
+    from TOAST."""
+    assert _storage(column) == "m"
+
+
+@on_postgresql
+def test_a_live_revision_keeps_the_text_its_snippet_is_cut_from(editor):
+    background = f"<p>{'A long history. ' * 100}</p>"
+    story = StoryFactory(summary="Tariffs rise.", background=background, published=True)
+    first = StoryRevision.objects.get(pk=story.live_revision_id)
+    assert first.search_snippet == f"Tariffs rise. {first.search_body[:1000]}"
+    assert len(first.search_body) > 1000
+    services.publish_story(story=Story.objects.get(pk=story.pk), by=editor)
+    first.refresh_from_db()
+    # Only live revisions are searched: a superseded one drops its vector and
+    # with it the snippet's text.
+    assert first.search_snippet is None
+
+
+def _storage(column):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attname = %s "
+            "AND attrelid = 'stories_storyrevision'::regclass",
+            [column],
+        )
+        return cursor.fetchone()[0]
+
+
+@on_postgresql
 def test_a_withdrawn_story_is_not_found_by_its_old_words(client, editor):
     story = StoryFactory(headline="Walrus census published", published=True)
     assert "Walrus census" in client.get("/search/", {"q": "walrus"}).content.decode()

@@ -4,7 +4,7 @@ PostgreSQL's english configuration does, highlighted in escaped text."""
 import pytest
 from django.db import connection
 
-from stories.search import highlight, query_lexemes
+from stories.search import _candidates, _spans, highlight, query_lexemes
 from tests.stories.factories import StoryFactory
 
 
@@ -44,6 +44,31 @@ def test_without_a_match_in_the_text_its_beginning_is_shown():
 
 def test_negated_words_of_the_query_are_not_highlighted():
     assert query_lexemes("'govern' & !'tax' & 'o''brien'") == {"govern", "o'brien"}
+
+
+def test_a_one_letter_lexeme_is_marked():
+    html = highlight("Plan B, then plan b-2.", frozenset({"b"}))
+    assert html == "Plan <mark>B</mark>, then plan <mark>b</mark>-2."
+
+
+@pytest.mark.parametrize(
+    ("text", "lexemes"),
+    [
+        ("Undefended defences; DEFENCE-spending", {"defenc", "spend"}),
+        ("swell-known, well-known and Known", {"well-known", "known"}),
+        ("x-ray X_1 2x x", {"x"}),
+        ("O'Brien's obrien o'brien", {"o'brien", "brien"}),
+        ("Caf\u00e9 caf\u00c9 CAFE", {"caf\u00e9"}),
+        ("\u017ftate of the state", {"state"}),
+    ],
+)
+def test_ascii_text_is_searched_lower_cased_as_the_pattern_finds_it(text, lexemes):
+    """The fast path (lower() and a case-sensitive pattern without \\b)
+    finds the words the case-insensitive pattern does."""
+    lexemes = frozenset(lexemes)
+    pattern, _ = _candidates(lexemes)
+    expected = [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+    assert list(_spans(text, lexemes)) == expected
 
 
 @pytest.mark.django_db
