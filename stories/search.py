@@ -130,7 +130,6 @@ RESULT_COLUMNS = (
     "pk",
     "public_slug",
     "first_published_at",
-    "last_published_at",
     "search_headline",
     "search_summary",
     "snippet",
@@ -172,7 +171,7 @@ def ranked_search_sql(query: str, offset: int, limit: int) -> tuple[str, list]:
             parsed_query=Cast(search, TextField()),
         )
         .order_by()
-        .values(*RESULT_COLUMNS, "live_revision_id")
+        .values(*RESULT_COLUMNS, "last_published_at", "live_revision_id")
     )
     stories_sql, stories_params = stories.query.sql_with_params()
     candidates_sql, candidates_params = candidates.query.sql_with_params()
