@@ -65,17 +65,20 @@ class Site:
         try:
             if route.get("delay") and not route.get("gather"):
                 self.released.wait(route["delay"])
-            status = route.get(f"{method.lower()}_status", route.get("status", 200))
-            handler.send_response(status)
-            if "location" in route:
-                handler.send_header("Location", route["location"])
-            handler.send_header("Content-Length", "2")
-            handler.end_headers()
-            if method == "GET":
-                handler.wfile.write(b"ok")
         finally:
+            # Before answering: once answered, the client may send its next
+            # request before this thread would get here, and it would count
+            # as one more at once than the client ever had.
             with self.lock:
                 self.active -= 1
+        status = route.get(f"{method.lower()}_status", route.get("status", 200))
+        handler.send_response(status)
+        if "location" in route:
+            handler.send_header("Location", route["location"])
+        handler.send_header("Content-Length", "2")
+        handler.end_headers()
+        if method == "GET":
+            handler.wfile.write(b"ok")
 
 
 def serve(site, tls_context=None):
