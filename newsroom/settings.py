@@ -128,7 +128,10 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "newsroom.jinja2.environment",
-            "context_processors": ["newsroom.context_processors.site"],
+            "context_processors": [
+                "newsroom.context_processors.site",
+                "newsroom.context_processors.addresses",
+            ],
         },
     },
     {

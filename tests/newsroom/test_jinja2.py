@@ -30,6 +30,18 @@ def test_remembered_urls_follow_the_script_prefix():
         set_script_prefix("/")
 
 
+def test_a_pages_urls_follow_its_requests_script_prefix(rf):
+    """With a request, url() is bound to its prefix once per render."""
+    page = engines["jinja2"].from_string("{{ url('stories:home') }}")
+    assert page.render({}, rf.get("/")) == "/"
+    set_script_prefix("/news/")
+    try:
+        assert page.render({}, rf.get("/")) == "/news/"
+    finally:
+        set_script_prefix("/")
+    assert page.render({}, rf.get("/")) == "/"
+
+
 def test_dates_show_in_the_newsrooms_time_zone():
     moment = datetime(2026, 11, 27, 23, 30, tzinfo=UTC)
     with timezone.override("Asia/Tokyo"):
