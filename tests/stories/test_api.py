@@ -25,30 +25,6 @@ LISTS = ["stories", "topics", "faqs", "outlets", "tags"]
 
 
 @pytest.fixture
-def live(editor, reporter):
-    """A published story with every part: a topic, a question, a tag, an
-    author and a source summary with a link."""
-    japan = EntityFactory(name="Japan", kind="place", wikidata_id="Q17")
-    faq = FAQFactory(question="Why is Japan spending more?")
-    story = StoryFactory(
-        headline="Japan raises defence spending", entities=[japan], faqs=[faq]
-    )
-    story.tags.add("Defence")
-    story.authors.add(reporter)
-    SourceSummary.objects.create(
-        story=story,
-        outlet=OutletFactory(
-            name="Example Gazette", homepage="https://gazette.example"
-        ),
-        summary="The Gazette counted the ships.",
-        url="https://gazette.example/ships",
-    )
-    services.publish_story(story=story, by=editor)
-    story.refresh_from_db()
-    return story
-
-
-@pytest.fixture
 def schema(client):
     return client.get(f"{API}/schema/").json()
 

@@ -36,25 +36,6 @@ def json_ld(html):
     }
 
 
-@pytest.fixture
-def live(editor, reporter):
-    japan = EntityFactory(name="Japan", kind="place", wikidata_id="Q17")
-    faq = FAQFactory(question="Why is Japan spending more?")
-    story = StoryFactory(
-        headline="Japan raises defence spending", entities=[japan], faqs=[faq]
-    )
-    story.tags.add("Defence")
-    story.authors.add(reporter)
-    SourceSummary.objects.create(
-        story=story,
-        outlet=OutletFactory(name="Example Gazette"),
-        summary="The Gazette counted the ships.",
-    )
-    services.publish_story(story=story, by=editor)
-    story.refresh_from_db()
-    return story
-
-
 def test_home_shows_a_lead_story_latest_stories_and_active_topics(client, live):
     newer = StoryFactory(
         headline="A newer story",
