@@ -345,14 +345,17 @@ _ENTITY = PreparedQuery(
     ("text",),
 )
 FAQ_FIELDS = ("id", "question", "slug")
+
+
+def _public_faqs_about(entity):
+    """An entity's public FAQs by question: its topic page's questions."""
+    public = FAQ.objects.public().values("pk")
+    return FAQ.objects.filter(pk__in=public, entities=entity).order_by("question", "id")
+
+
 _ENTITY_FAQS = PreparedQuery(
     "entity_faqs",
-    lambda entity_id: (
-        FAQ.objects.public()
-        .filter(entities=entity_id)
-        .order_by("question", "id")
-        .values_list(*FAQ_FIELDS)
-    ),
+    lambda entity_id: _public_faqs_about(entity_id).values_list(*FAQ_FIELDS),
     (_ID,),
     ("bigint",),
 )
@@ -366,11 +369,9 @@ def _topic(slug):
         from django.contrib.postgres.expressions import ArraySubquery
 
         faqs = ArraySubquery(
-            FAQ.objects.filter(
-                pk__in=FAQ.objects.public().values("pk"), entities=OuterRef("pk")
+            _public_faqs_about(OuterRef("pk")).values(
+                item=JSONObject(**{name: name for name in FAQ_FIELDS})
             )
-            .order_by("question", "id")
-            .values(item=JSONObject(**{name: name for name in FAQ_FIELDS}))
         )
     else:
         faqs = Value(None, output_field=JSONField())
