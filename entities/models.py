@@ -16,11 +16,6 @@ class EntityQuerySet(models.QuerySet):
             return self.none()
         return self.filter(match_keys__contains=f"|{key}|")
 
-    def in_order(self, ids: list[int]) -> list["Entity"]:
-        """The entities with these ids, in the order given (one query)."""
-        by_id = self.in_bulk(ids)
-        return [by_id[i] for i in ids if i in by_id]
-
     def public(self):
         """Entities that at least one story readers can see is about. Read
         from the live-topic index: one index probe per entity, where joining
