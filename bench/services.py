@@ -1,6 +1,7 @@
 """Throwaway PostgreSQL and Redis servers on 127.0.0.1 for benchmarks (and
 the outage tests), and the Newsroom processes that run against them."""
 
+import contextlib
 import glob
 import os
 import pwd
@@ -308,3 +309,41 @@ def wrk(
         "errors": (int(non2xx.group(1)) if non2xx else 0)
         + (sum(int(n) for n in sockets.groups()) if sockets else 0),
     }
+
+
+@contextlib.contextmanager
+def nginx_static(services: Services, name: str, root: Path, content_type: str):
+    """nginx on a free 127.0.0.1 port serving the files under root as they
+    are, each as content_type: the baseline a page's req/s is compared
+    with. The same configuration for every benchmark, so their ratios share
+    a denominator. Yields the port; stopped on exit."""
+    port = free_port()
+    run = services.dir / f"nginx-{name}"
+    run.mkdir()
+    conf = run / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 2;
+pid {run}/nginx.pid;
+error_log {run}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {run}/body;
+  proxy_temp_path {run}/proxy;
+  fastcgi_temp_path {run}/fastcgi;
+  uwsgi_temp_path {run}/uwsgi;
+  scgi_temp_path {run}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    root {root};
+    location / {{ default_type {content_type}; }}
+  }}
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    subprocess.run([nginx, "-c", str(conf)], check=True)
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        subprocess.run([nginx, "-c", str(conf), "-s", "quit"], check=False)

@@ -14,7 +14,6 @@ in Redis under a limit too high to trip: the throttle's own cost.
 
 import argparse
 import shutil
-import subprocess
 import sys
 import time
 import urllib.request
@@ -28,6 +27,7 @@ from bench.services import (  # noqa: E402
     finish,
     free_port,
     granian,
+    nginx_static,
     production_like_django,
     spawn,
     wait_for_port,
@@ -43,44 +43,6 @@ def start(env):
     wait_for_port(port)
     time.sleep(1)
     return process, port
-
-
-def nginx_serving(services, files: dict[str, bytes]):
-    """nginx on a free port serving each body as /<name>; returns (port,
-    stop)."""
-    root = services.dir / "api-static"
-    root.mkdir()
-    for name, body in files.items():
-        (root / name).write_bytes(body)
-    port = free_port()
-    conf = services.dir / "nginx-api.conf"
-    conf.write_text(f"""
-worker_processes {WORKERS};
-pid {services.dir}/nginx-api.pid;
-error_log {services.dir}/nginx-api-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {services.dir}/nginx-body;
-  proxy_temp_path {services.dir}/nginx-proxy;
-  fastcgi_temp_path {services.dir}/nginx-fastcgi;
-  uwsgi_temp_path {services.dir}/nginx-uwsgi;
-  scgi_temp_path {services.dir}/nginx-scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    root {root};
-    location / {{ default_type application/json; }}
-  }}
-}}
-""")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    subprocess.run([nginx, "-c", str(conf)], check=True)
-    wait_for_port(port)
-
-    def stop():
-        subprocess.run([nginx, "-c", str(conf), "-s", "quit"], check=False)
-
-    return port, stop
 
 
 def main():
@@ -109,14 +71,19 @@ def main():
         for name, path in pages.items():
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
                 bodies[name] = response.read()
-        nginx_port, stop_nginx = nginx_serving(services, bodies)
-        limits = {
-            name: wrk(
-                f"http://127.0.0.1:{nginx_port}/{name}", args.seconds, args.connections
-            )
-            for name in pages
-        }
-        stop_nginx()
+        root = services.dir / "api-static"
+        root.mkdir()
+        for name, body in bodies.items():
+            (root / name).write_bytes(body)
+        with nginx_static(services, "api", root, "application/json") as nginx_port:
+            limits = {
+                name: wrk(
+                    f"http://127.0.0.1:{nginx_port}/{name}",
+                    args.seconds,
+                    args.connections,
+                )
+                for name in pages
+            }
         results = [
             (
                 name,

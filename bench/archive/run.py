@@ -20,7 +20,6 @@ one per size; they are migrated, not regenerated.
 """
 
 import argparse
-import contextlib
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from bench.services import (  # noqa: E402
     finish,
     free_port,
     granian,
+    nginx_static,
     production_like_django,
     spawn,
     wait_for_port,
@@ -159,7 +159,9 @@ def measure(services, env, paths, size, args):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
                 (static_dir / f"{name}.html").write_bytes(response.read())
         measured, limits = {}, {}
-        with nginx_serving(services, static_dir, size) as nginx_port:
+        with nginx_static(
+            services, f"archive-{size}", static_dir, "text/html"
+        ) as nginx_port:
             for name, path in paths.items():
                 # Both workers prepare their statements and fill their memos.
                 for _ in range(2 * WORKERS):
@@ -177,40 +179,6 @@ def measure(services, env, paths, size, args):
     finally:
         finish(server)
     return {name: (measured[name], limits[name]) for name in paths}
-
-
-@contextlib.contextmanager
-def nginx_serving(services, static_dir, size):
-    port = free_port()
-    run = services.dir / f"nginx-{size}"
-    run.mkdir()
-    conf = run / "nginx.conf"
-    conf.write_text(f"""
-worker_processes {WORKERS};
-pid {run}/nginx.pid;
-error_log {run}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {run}/body;
-  proxy_temp_path {run}/proxy;
-  fastcgi_temp_path {run}/fastcgi;
-  uwsgi_temp_path {run}/uwsgi;
-  scgi_temp_path {run}/scgi;
-  server {{
-    listen 127.0.0.1:{port};
-    root {static_dir};
-    location / {{ default_type text/html; }}
-  }}
-}}
-""")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    subprocess.run([nginx, "-c", str(conf)], check=True)
-    try:
-        wait_for_port(port)
-        yield port
-    finally:
-        subprocess.run([nginx, "-c", str(conf), "-s", "quit"], check=False)
 
 
 def report(results, sizes, args):

@@ -30,6 +30,7 @@ from bench.services import (  # noqa: E402
     free_port,
     granian,
     gunicorn,
+    nginx_static,
     production_like_django,
     spawn,
     wait_for_port,
@@ -120,38 +121,14 @@ def main():
                 )
             (static_dir / f"{name}.html").write_bytes(body)
         finish(server)
-        nginx_port = free_port()
-        conf = services.dir / "nginx.conf"
-        conf.write_text(f"""
-worker_processes {WORKERS};
-pid {services.dir}/nginx.pid;
-error_log {services.dir}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {services.dir}/nginx-body;
-  proxy_temp_path {services.dir}/nginx-proxy;
-  fastcgi_temp_path {services.dir}/nginx-fastcgi;
-  uwsgi_temp_path {services.dir}/nginx-uwsgi;
-  scgi_temp_path {services.dir}/nginx-scgi;
-  server {{
-    listen 127.0.0.1:{nginx_port};
-    root {static_dir};
-    location / {{ default_type text/html; }}
-  }}
-}}
-""")
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        subprocess.run([nginx, "-c", str(conf)], check=True)
-        wait_for_port(nginx_port)
         nginx_results = {}
-        for name in pages:
-            nginx_results[name] = wrk(
-                f"http://127.0.0.1:{nginx_port}/{name}.html",
-                args.seconds,
-                args.connections,
-            )
-        subprocess.run([nginx, "-c", str(conf), "-s", "quit"], check=False)
+        with nginx_static(services, "reader", static_dir, "text/html") as nginx_port:
+            for name in pages:
+                nginx_results[name] = wrk(
+                    f"http://127.0.0.1:{nginx_port}/{name}.html",
+                    args.seconds,
+                    args.connections,
+                )
 
         for kind in ("gunicorn", "granian"):
             # Floor: bare WSGI returning the story page's bytes.
